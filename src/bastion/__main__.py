@@ -1,0 +1,5 @@
+"""``python -m bastion``."""
+
+from bastion._internal.cli import run
+
+run()

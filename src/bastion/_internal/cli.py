@@ -1,0 +1,130 @@
+"""The ``bastion`` command. Thin: parse options, call the engine, pick a reporter.
+
+Exit codes: 0 clean, 1 findings at or above the threshold, 2 incomplete
+(something could not be checked), 3 usage or input error.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from bastion._internal.errors import BastionError, InputError
+from bastion._internal.model import Severity
+from bastion._internal.report import FORMATS
+from bastion._internal.version import VERSION
+
+EXIT_USAGE = 3
+_SEVERITIES = [s.label for s in Severity]
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file, so nothing is left half-written."""
+    folder = path.parent if str(path.parent) else Path()
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
+    except OSError as exc:
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        Path(temp).replace(path)
+    except OSError as exc:
+        Path(temp).unlink(missing_ok=True)
+        raise InputError(path, f"cannot write: {exc.strerror or exc}") from None
+
+
+def _use_color(output: Path | None) -> bool:
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(VERSION, "--version", prog_name="bastion")
+def cli() -> None:
+    """Defend a Python project's supply chain in depth.
+
+    Exit codes: 0 clean, 1 findings at or above the threshold, 2 incomplete
+    (a layer could not run), 3 usage or input error.
+    """
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), default=Path())
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
+@click.option("--fail-on", type=click.Choice(_SEVERITIES), help="Lowest severity that fails.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
+@click.option(
+    "-r", "--requirement", "extra", multiple=True, type=click.Path(path_type=Path),
+    help="Also read this requirements file (repeatable).",
+)
+@click.option(
+    "--lock", "locks", multiple=True, type=click.Path(path_type=Path),
+    help="Also read this lockfile (repeatable).",
+)
+@click.option(
+    "--env", "env", is_flag=False, flag_value="<current>", default=None,
+    metavar="[PATH]", help="Also read an installed environment (default: this interpreter).",
+)
+def check(
+    path: Path,
+    fmt: str,
+    output: Path | None,
+    fail_on: str | None,
+    config_path: Path | None,
+    extra: tuple[Path, ...],
+    locks: tuple[Path, ...],
+    env: str | None,
+) -> None:
+    """Run every layer on PATH and print the findings and the threat coverage matrix."""
+    from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
+    from bastion._internal.report import renderer
+
+    environment = None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
+    report = run_check(
+        path,
+        config_path=config_path,
+        fail_on=Severity.parse(fail_on) if fail_on else None,
+        extra_files=(*extra, *locks),
+        environment=environment,
+    )
+    text = renderer(fmt)(report, _use_color(output))
+    if output is not None:
+        write_atomically(output, text)
+        click.echo(f"bastion: report written to {output} (exit code {report.exit_code})", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(report.exit_code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command line and return the exit code (no tracebacks)."""
+    try:
+        cli.main(args=argv, prog_name="bastion", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.UsageError as exc:
+        exc.show()
+        return EXIT_USAGE
+    except click.Abort:
+        click.echo("bastion: aborted", err=True)
+        return 130
+    except BastionError as exc:
+        click.echo(f"bastion: error: {exc.one_line()}", err=True)
+        return EXIT_USAGE
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

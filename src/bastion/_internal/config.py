@@ -1,0 +1,176 @@
+"""Configuration: ``[tool.bastion]`` in pyproject.toml, or a ``bastion.toml`` file.
+
+Every key is validated; an unknown key or a wrong type is a ``ConfigError``
+naming the file and line, because a typo in a security tool's configuration
+must never silently turn a check off.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+from bastion._internal.errors import ConfigError
+from bastion._internal.inputs.common import canonical
+from bastion._internal.model import Location, Severity, Waiver
+from bastion._internal.safe_read import load_toml, read_text
+
+CONFIG_FILE = "bastion.toml"
+DEFAULT_FAIL_ON = Severity.MEDIUM
+KNOWN_KEYS = frozenset({"fail-on", "disable", "exclude", "waiver", "waivers"})
+WAIVER_KEYS = frozenset({"id", "reason", "expires", "package", "versions"})
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """The settings a run uses."""
+
+    path: Path | None = None
+    fail_on: Severity = DEFAULT_FAIL_ON
+    disable: frozenset[str] = frozenset()
+    exclude: tuple[str, ...] = ()
+    waivers: tuple[Waiver, ...] = field(default=())
+
+
+def find_config(root: Path) -> Path | None:
+    """``bastion.toml`` in the project root, else a pyproject.toml with ``[tool.bastion]``."""
+    folder = root if root.is_dir() else root.parent
+    candidate = folder / CONFIG_FILE
+    if candidate.is_file():
+        return candidate
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file() and re.search(
+        r"^\s*\[\s*tool\.bastion[\].]", read_text(pyproject), re.MULTILINE
+    ):
+        return pyproject
+    return None
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    """Read the configuration for a project (``explicit`` wins over discovery)."""
+    path = explicit or find_config(root)
+    if path is None:
+        return Config()
+    data = load_toml(path)
+    if path.name == "pyproject.toml" or (explicit and "tool" in data):
+        tool = data.get("tool", {})
+        table = tool.get("bastion", {}) if isinstance(tool, dict) else {}
+    else:
+        table = data
+    if not isinstance(table, dict):
+        raise ConfigError(path, "[tool.bastion] should be a table")
+    return parse_config(path, table)
+
+
+def parse_config(path: Path, table: dict[str, Any]) -> Config:
+    """Validate a configuration table read from ``path``."""
+    lines = _Lines(read_text(path))
+    for key in table:
+        if key not in KNOWN_KEYS:
+            known = ", ".join(sorted(KNOWN_KEYS - {"waivers"}))
+            raise ConfigError(path, f"unknown key {key!r} (known: {known})", lines.key(key))
+    fail_on = DEFAULT_FAIL_ON
+    if "fail-on" in table:
+        value = table["fail-on"]
+        try:
+            fail_on = Severity.parse(value if isinstance(value, str) else "")
+        except ValueError as exc:
+            raise ConfigError(path, f"fail-on: {exc}", lines.key("fail-on")) from None
+    disable = _strings(path, lines, table, "disable")
+    exclude = _strings(path, lines, table, "exclude")
+    raw_waivers = table.get("waiver", table.get("waivers", []))
+    if not isinstance(raw_waivers, list) or not all(isinstance(w, dict) for w in raw_waivers):
+        raise ConfigError(path, "waiver should be an array of tables", lines.key("waiver"))
+    waiver_lines = lines.tables("waiver") or lines.tables("waivers")
+    waivers = tuple(
+        _waiver(path, entry, waiver_lines[i] if i < len(waiver_lines) else None)
+        for i, entry in enumerate(raw_waivers)
+    )
+    return Config(
+        path=path.resolve(),
+        fail_on=fail_on,
+        disable=frozenset(disable),
+        exclude=tuple(exclude),
+        waivers=waivers,
+    )
+
+
+def _strings(path: Path, lines: _Lines, table: dict[str, Any], key: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(path, f"{key} should be an array of strings", lines.key(key))
+    return value
+
+
+def _waiver(path: Path, entry: dict[str, Any], line: int | None) -> Waiver:
+    for key in entry:
+        if key not in WAIVER_KEYS:
+            raise ConfigError(path, f"waiver: unknown key {key!r}", line)
+    waiver_id = entry.get("id")
+    if not isinstance(waiver_id, str) or not waiver_id.strip():
+        raise ConfigError(path, "waiver needs an 'id' (a rule or advisory id)", line)
+    reason = entry.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ConfigError(path, f"waiver {waiver_id}: needs a 'reason'", line)
+    expires = _expiry(path, waiver_id, entry.get("expires"), line)
+    package = entry.get("package")
+    if package is not None and (not isinstance(package, str) or not package.strip()):
+        raise ConfigError(path, f"waiver {waiver_id}: 'package' should be a name", line)
+    versions = entry.get("versions")
+    if versions is not None:
+        if not isinstance(versions, str):
+            raise ConfigError(path, f"waiver {waiver_id}: 'versions' should be a string", line)
+        try:
+            SpecifierSet(versions)
+        except InvalidSpecifier:
+            raise ConfigError(
+                path, f"waiver {waiver_id}: invalid version range {versions!r}", line
+            ) from None
+        if package is None:
+            raise ConfigError(path, f"waiver {waiver_id}: 'versions' needs a 'package'", line)
+    return Waiver(
+        id=waiver_id.strip(),
+        reason=reason.strip(),
+        expires=expires,
+        location=Location(path.resolve(), line),
+        package=canonical(package) if package else None,
+        versions=versions,
+    )
+
+
+def _expiry(path: Path, waiver_id: str, value: object, line: int | None) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime.combine(value, time.max, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            return datetime.combine(date.fromisoformat(value), time.max, tzinfo=UTC)
+        except ValueError:
+            pass
+    raise ConfigError(
+        path, f"waiver {waiver_id}: needs an 'expires' date (YYYY-MM-DD)", line
+    )
+
+
+class _Lines:
+    """Line numbers of keys and ``[[tool.bastion.waiver]]`` headers, for error messages."""
+
+    def __init__(self, text: str) -> None:
+        self._lines = text.splitlines()
+
+    def key(self, name: str) -> int | None:
+        pattern = re.compile(r"^\s*[\"']?" + re.escape(name) + r"[\"']?\s*=")
+        for number, line in enumerate(self._lines, start=1):
+            if pattern.match(line):
+                return number
+        return None
+
+    def tables(self, name: str) -> list[int]:
+        pattern = re.compile(r"^\s*\[\[\s*(tool\.bastion\.)?" + re.escape(name) + r"\s*\]\]")
+        return [n for n, line in enumerate(self._lines, start=1) if pattern.match(line)]

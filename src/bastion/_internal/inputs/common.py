@@ -1,0 +1,55 @@
+"""Helpers shared by the dependency readers."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+
+_FULL_COMMIT = re.compile(r"^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$")
+
+
+def exact_version(specifier: SpecifierSet) -> str | None:
+    """The version a specifier pins to exactly (``==1.2`` or ``===1.2``), else ``None``."""
+    for spec in specifier:
+        if spec.operator == "===" or (spec.operator == "==" and not spec.version.endswith("*")):
+            return spec.version
+    return None
+
+
+def is_full_commit(ref: str) -> bool:
+    """True for a full 40-hex (SHA-1) or 64-hex (SHA-256) commit id."""
+    return bool(_FULL_COMMIT.match(ref))
+
+
+def vcs_ref(url: str) -> str | None:
+    """The ``@ref`` of a pip VCS URL such as ``git+https://host/repo@ref#egg=x``."""
+    path = urlsplit(url.split("+", 1)[-1]).path
+    if "@" not in path:
+        return None
+    return path.rsplit("@", 1)[1] or None
+
+
+def canonical(name: str) -> str:
+    """PEP 503 normalised name."""
+    return str(canonicalize_name(name))
+
+
+def split_hash(value: str) -> tuple[str, str] | None:
+    """Split ``"sha256:abc"`` (or ``sha256=abc``) into ``("sha256", "abc")``."""
+    for sep in (":", "="):
+        algo, found, digest = value.partition(sep)
+        if found and algo and digest:
+            return algo.strip().lower(), digest.strip().lower()
+    return None
+
+
+def redact_url(url: str) -> str:
+    """Hide credentials in a URL so that reports never leak them."""
+    split = urlsplit(url)
+    if "@" not in split.netloc:
+        return url
+    host = split.netloc.rsplit("@", 1)[1]
+    return split._replace(netloc=f"***@{host}").geturl()

@@ -1,0 +1,62 @@
+"""``--format markdown``: a summary for a pull-request comment."""
+
+from __future__ import annotations
+
+from bastion._internal.model import Report
+from bastion._internal.report.common import verdict_line, where
+from bastion._internal.threats import THREATS
+from bastion._internal.version import VERSION
+
+MAX_ROWS = 200  # keep a PR comment readable (GitHub caps comments at 65,536 characters)
+
+
+def cell(text: str) -> str:
+    """Escape text for a Markdown table cell (pipes, newlines, HTML, backticks)."""
+    escaped = (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("`", "\\`")
+    )
+    return " ".join(escaped.split())
+
+
+def render(report: Report, color: bool = False) -> str:
+    """The report as GitHub-flavoured Markdown."""
+    del color
+    icon = "❌" if report.exit_code == 1 else ("⚠️" if report.exit_code else "✅")
+    lines = [f"## {icon} bastion check", "", cell(verdict_line(report)), ""]
+    lines += ["### Threat coverage", "", "| Threat | Verdict | Controls |", "|---|---|---|"]
+    hints = {t.id: t.expected_controls for t in THREATS}
+    for row in report.coverage:
+        controls = "<br>".join(
+            f"{c.control}: {c.status.value}" + (f" ({len(c.findings)})" if c.findings else "")
+            for c in row.controls
+        ) or f"_none yet ({cell(hints[row.threat])})_"
+        lines.append(f"| {row.threat} | **{row.verdict.value}** | {controls} |")
+    findings = report.findings
+    lines += ["", f"### Findings ({len(findings)})", ""]
+    if findings:
+        lines += ["| Severity | Rule | Location | Message | Fix |", "|---|---|---|---|---|"]
+        for finding in findings[:MAX_ROWS]:
+            location = where(finding, report)
+            lines.append(
+                f"| {finding.severity.label} | `{cell(finding.rule_id)}` | "
+                f"{'`' + cell(location) + '`' if location else ''} | {cell(finding.message)} | "
+                f"{cell(finding.remediation)} |"
+            )
+        if len(findings) > MAX_ROWS:
+            lines.append(f"\n_{len(findings) - MAX_ROWS} more findings in the full report._")
+    else:
+        lines.append("No findings.")
+    if report.waived:
+        lines += ["", f"<details><summary>{len(report.waived)} waived</summary>", ""]
+        for waived in report.waived:
+            lines.append(
+                f"- `{cell(waived.finding.rule_id)}` {cell(waived.finding.message)}: "
+                f"{cell(waived.waiver.reason)} (until {waived.waiver.expires.date()})"
+            )
+        lines += ["", "</details>"]
+    lines += ["", f"<sub>bastion {VERSION}</sub>", ""]
+    return "\n".join(lines)

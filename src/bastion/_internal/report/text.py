@@ -1,0 +1,136 @@
+"""Human-readable text: findings, the threat coverage matrix, one verdict line.
+
+Every string that came from an inspected file is rendered as plain ``Text``,
+so that hostile input cannot inject rich markup or terminal escapes.
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from bastion._internal.model import ControlResult, Coverage, Report, Severity
+from bastion._internal.report.common import verdict_line, where
+from bastion._internal.threats import THREATS
+from bastion._internal.version import VERSION
+
+WIDTH = 80
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold white on red",
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+_VERDICT_STYLE = {
+    Coverage.COVERED: "bold green",
+    Coverage.LOCAL: "green",
+    Coverage.INCOMPLETE: "bold yellow",
+    Coverage.EXPOSED: "bold red",
+}
+_STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold yellow", "not-configured": "dim"}
+
+
+def _clean(text: str) -> str:
+    """Strip control characters (terminal escapes) from untrusted text."""
+    return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in text)
+
+
+def render(report: Report, color: bool = False) -> str:
+    """The report as text, at most 80 columns wide."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        width=WIDTH,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        emoji=False,
+        soft_wrap=False,
+    )
+    console.print(Text(f"bastion {VERSION}: {_clean(report.root.as_posix())}", style="bold"))
+    _sources(console, report)
+    _findings(console, report)
+    _matrix(console, report)
+    console.print()
+    style = "bold red" if report.exit_code else "bold green"
+    console.print(Text(verdict_line(report), style=style))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _sources(console: Console, report: Report) -> None:
+    if not report.sources:
+        console.print(Text("No lockfile or requirements file found.", style="yellow"))
+        return
+    console.print(Text(f"Read {len(report.sources)} dependency sources:"))
+    for source in report.sources:
+        hashed = sum(1 for p in source.packages if p.has_hash)
+        try:
+            shown = source.path.relative_to(report.root).as_posix()
+        except ValueError:
+            shown = source.path.as_posix()
+        console.print(
+            Text(
+                f"  {_clean(shown)} ({source.format.value}, {len(source.packages)} packages, "
+                f"{hashed} hashed)"
+            )
+        )
+
+
+def _findings(console: Console, report: Report) -> None:
+    findings = report.findings
+    console.print()
+    if not findings:
+        console.print(Text("No findings.", style="bold green"))
+        return
+    console.print(Text(f"Findings ({len(findings)})", style="bold underline"))
+    for finding in findings:
+        head = Text()
+        head.append(f"{finding.severity.label.upper():<8}", _SEVERITY_STYLE[finding.severity])
+        head.append(f" {finding.rule_id}", "bold")
+        location = where(finding, report)
+        if location:
+            head.append(f"  {_clean(location)}")
+        console.print(head)
+        console.print(Text("  " + _clean(finding.message)))
+        if finding.remediation:
+            console.print(Text("  fix: " + _clean(finding.remediation), style="dim"))
+
+
+def _control_cell(results: tuple[ControlResult, ...]) -> Text:
+    cell = Text()
+    for i, result in enumerate(results):
+        if i:
+            cell.append("\n")
+        cell.append(f"{result.control}: ")
+        cell.append(result.status.value, _STATUS_STYLE.get(result.status.value, ""))
+        if result.findings:
+            cell.append(f" ({len(result.findings)})")
+    return cell
+
+
+def _matrix(console: Console, report: Report) -> None:
+    console.print()
+    table = Table(
+        title="Threat coverage",
+        title_justify="left",
+        title_style="bold underline",
+        show_lines=False,
+        width=WIDTH,
+        box=None,
+        padding=(0, 1),
+    )
+    table.add_column("Threat", no_wrap=True, min_width=19)
+    table.add_column("Verdict", no_wrap=True, min_width=10)
+    table.add_column("Controls (status, findings)", overflow="fold")
+    hints = {t.id: t.expected_controls for t in THREATS}
+    for row in report.coverage:
+        cell = _control_cell(row.controls)
+        if not row.controls:
+            cell = Text(f"none yet ({hints[row.threat]})", style="dim")
+        table.add_row(row.threat, Text(row.verdict.value, _VERDICT_STYLE[row.verdict]), cell)
+    console.print(table)

@@ -1,0 +1,64 @@
+"""The threat scenarios (rows of the coverage matrix) and the coverage computation."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bastion._internal.model import ControlResult, Coverage, Finding, ThreatCoverage
+
+
+@dataclass(frozen=True, slots=True)
+class Threat:
+    """One attack scenario and the kinds of control that stand in its path."""
+
+    id: str
+    title: str
+    expected_controls: str  # the defences DESIGN.md names, for the "exposed" hint
+
+
+THREATS: tuple[Threat, ...] = (
+    Threat("tampering", "Bytes replaced after publication", "hash pinning, installed-file integrity"),
+    Threat("known-vulnerable", "Dependency with a published advisory", "advisory scan"),
+    Threat("known-malicious", "Release already reported as malware", "advisory scan, quarantine"),
+    Threat(
+        "compromised-release",
+        "Bad release of a real package",
+        "release-age cooldown, provenance, artifact inspection",
+    ),
+    Threat("typosquat", "Look-alike or unapproved name", "typosquat check, approved list"),
+    Threat("ci-compromise", "Injectable CI or long-lived tokens", "workflow audit"),
+    Threat("insecure-code", "Security bugs in your own code", "static analysis (ruff S)"),
+    Threat("blind-response", "Cannot tell if you are exposed", "SBOM and inventory"),
+)
+THREAT_IDS = frozenset(t.id for t in THREATS)
+
+
+def verdict(results: Sequence[ControlResult]) -> Coverage:
+    """Covered when a control ran and CI enforces it; local-only when it only ran here."""
+    if any(r.status.ran and r.enforced for r in results):
+        return Coverage.COVERED
+    if any(r.status.ran for r in results):
+        return Coverage.LOCAL
+    if any(r.status.value == "error" for r in results):
+        return Coverage.INCOMPLETE
+    return Coverage.EXPOSED
+
+
+def coverage(
+    results: Sequence[ControlResult], findings: Sequence[Finding]
+) -> tuple[ThreatCoverage, ...]:
+    """One row per threat: the controls that stand in its path and the verdict."""
+    rows = []
+    for threat in THREATS:
+        in_path = tuple(r for r in results if threat.id in r.threats)
+        rows.append(
+            ThreatCoverage(
+                threat=threat.id,
+                title=threat.title,
+                verdict=verdict(in_path),
+                controls=in_path,
+                open_findings=sum(1 for f in findings if f.threat == threat.id),
+            )
+        )
+    return tuple(rows)
