@@ -20,13 +20,13 @@ from bastion._internal.model import (
     ControlStatus,
     Coverage,
     Finding,
-    LockedPackage,
     Location,
+    LockedPackage,
     Report,
     Severity,
     ThreatCoverage,
 )
-from bastion._internal.version import VERSION as __version__
+from bastion._internal.version import VERSION as __version__  # noqa: N811
 
 
 def check(path: str | PathLike[str] = ".", *, fail_on: Severity | None = None) -> Report:
@@ -48,8 +48,8 @@ __all__ = [
     "Coverage",
     "Finding",
     "InputError",
-    "LockedPackage",
     "Location",
+    "LockedPackage",
     "Report",
     "Severity",
     "ThreatCoverage",

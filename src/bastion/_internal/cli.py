@@ -61,16 +61,28 @@ def cli() -> None:
 @click.option("--fail-on", type=click.Choice(_SEVERITIES), help="Lowest severity that fails.")
 @click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
 @click.option(
-    "-r", "--requirement", "extra", multiple=True, type=click.Path(path_type=Path),
+    "-r",
+    "--requirement",
+    "extra",
+    multiple=True,
+    type=click.Path(path_type=Path),
     help="Also read this requirements file (repeatable).",
 )
 @click.option(
-    "--lock", "locks", multiple=True, type=click.Path(path_type=Path),
+    "--lock",
+    "locks",
+    multiple=True,
+    type=click.Path(path_type=Path),
     help="Also read this lockfile (repeatable).",
 )
 @click.option(
-    "--env", "env", is_flag=False, flag_value="<current>", default=None,
-    metavar="[PATH]", help="Also read an installed environment (default: this interpreter).",
+    "--env",
+    "env",
+    is_flag=False,
+    flag_value="<current>",
+    default=None,
+    metavar="[PATH]",
+    help="Also read an installed environment (default: this interpreter).",
 )
 def check(
     path: Path,
@@ -86,7 +98,9 @@ def check(
     from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
     from bastion._internal.report import renderer
 
-    environment = None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
+    environment = (
+        None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
+    )
     report = run_check(
         path,
         config_path=config_path,

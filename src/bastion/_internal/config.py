@@ -15,7 +15,7 @@ from typing import Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from bastion._internal.errors import ConfigError
+from bastion._internal.errors import ConfigError, InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.model import Location, Severity, Waiver
 from bastion._internal.safe_read import load_toml, read_text
@@ -56,7 +56,12 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     path = explicit or find_config(root)
     if path is None:
         return Config()
-    data = load_toml(path)
+    try:
+        data = load_toml(path)
+    except ConfigError:
+        raise
+    except InputError as exc:
+        raise ConfigError(exc.path, exc.message, exc.line) from None
     if path.name == "pyproject.toml" or (explicit and "tool" in data):
         tool = data.get("tool", {})
         table = tool.get("bastion", {}) if isinstance(tool, dict) else {}
@@ -153,9 +158,7 @@ def _expiry(path: Path, waiver_id: str, value: object, line: int | None) -> date
             return datetime.combine(date.fromisoformat(value), time.max, tzinfo=UTC)
         except ValueError:
             pass
-    raise ConfigError(
-        path, f"waiver {waiver_id}: needs an 'expires' date (YYYY-MM-DD)", line
-    )
+    raise ConfigError(path, f"waiver {waiver_id}: needs an 'expires' date (YYYY-MM-DD)", line)
 
 
 class _Lines:

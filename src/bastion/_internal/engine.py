@@ -74,7 +74,11 @@ def run_check(
 def _run_one(control: Control, project: Project, config: Config) -> ControlResult:
     if control.id in config.disable:
         return ControlResult(
-            control.id, ControlStatus.NOT_CONFIGURED, control.threats, (), "disabled in configuration"
+            control.id,
+            ControlStatus.NOT_CONFIGURED,
+            control.threats,
+            (),
+            "disabled in configuration",
         )
     try:
         return control.run(project)

@@ -84,7 +84,7 @@ class TomlLines:
         self._starts: list[int] = []
         self._names: list[dict[str, int]] = []
         pattern = re.compile(r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]\s*(#.*)?$")
-        key_line = re.compile(r'^\s*name\s*=\s*"([^"]*)"')
+        key_line = re.compile(r"""^\s*name\s*=\s*["']""")
         current: dict[str, int] | None = None
         for number, line in enumerate(text.splitlines(), start=1):
             if pattern.match(line):

@@ -18,7 +18,9 @@ class Threat:
 
 
 THREATS: tuple[Threat, ...] = (
-    Threat("tampering", "Bytes replaced after publication", "hash pinning, installed-file integrity"),
+    Threat(
+        "tampering", "Bytes replaced after publication", "hash pinning, installed-file integrity"
+    ),
     Threat("known-vulnerable", "Dependency with a published advisory", "advisory scan"),
     Threat("known-malicious", "Release already reported as malware", "advisory scan, quarantine"),
     Threat(

@@ -91,7 +91,11 @@ def apply_waivers(
             status = ControlStatus.PASS
         kept_results.append(
             ControlResult(
-                control.control, status, control.threats, tuple(kept), control.detail,
+                control.control,
+                status,
+                control.threats,
+                tuple(kept),
+                control.detail,
                 control.enforced,
             )
         )

@@ -22,8 +22,8 @@ from bastion._internal.model import (
     DeclaredProject,
     DependencySource,
     Finding,
-    LockedPackage,
     Location,
+    LockedPackage,
     Severity,
     SourceFormat,
     SourceKind,
@@ -173,9 +173,9 @@ register(*RULES.values())
 class PinningControl:
     """Checks that every dependency is pinned, hashed and fetched from one trusted index."""
 
-    id = CONTROL
-    title = "Hash pinning and index hygiene"
-    threats = ("tampering", "typosquat")
+    id: str = CONTROL
+    title: str = "Hash pinning and index hygiene"
+    threats: tuple[str, ...] = ("tampering", "typosquat")
 
     def run(self, project: Project) -> ControlResult:
         """Inspect every dependency source and declared project."""
@@ -386,7 +386,9 @@ _LOCK_NEXT_TO_PYPROJECT = frozenset(
 )
 
 
-def _locks_for(declared: DeclaredProject, sources: list[DependencySource]) -> list[DependencySource]:
+def _locks_for(
+    declared: DeclaredProject, sources: list[DependencySource]
+) -> list[DependencySource]:
     folder = declared.path.parent
     return [
         s
@@ -409,7 +411,9 @@ def _drift_findings(
             yield from _drift_of(dep, locked.get(dep.name), lock.path)
 
 
-def _drift_of(dep: DeclaredDependency, package: LockedPackage | None, lock: Path) -> Iterator[Finding]:
+def _drift_of(
+    dep: DeclaredDependency, package: LockedPackage | None, lock: Path
+) -> Iterator[Finding]:
     if package is None:
         if dep.markers:
             return  # may be excluded on the platform the lock was made for

@@ -26,13 +26,59 @@ MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 # Severity by rule: code execution and injection high, weak crypto and secrets medium,
 # the rest low. Codes not listed get the default for their family.
 _HIGH = {
-    "S102", "S103", "S301", "S302", "S307", "S501", "S502", "S503", "S504", "S506", "S601",
-    "S602", "S604", "S605", "S608", "S609", "S610", "S611", "S701", "S702", "S704",
+    "S102",
+    "S103",
+    "S301",
+    "S302",
+    "S307",
+    "S501",
+    "S502",
+    "S503",
+    "S504",
+    "S506",
+    "S601",
+    "S602",
+    "S604",
+    "S605",
+    "S608",
+    "S609",
+    "S610",
+    "S611",
+    "S701",
+    "S702",
+    "S704",
 }
 _MEDIUM = {
-    "S104", "S105", "S106", "S107", "S108", "S113", "S202", "S303", "S304", "S305", "S306",
-    "S308", "S310", "S312", "S313", "S314", "S315", "S316", "S317", "S318", "S319", "S320",
-    "S321", "S323", "S324", "S505", "S507", "S508", "S509", "S612",
+    "S104",
+    "S105",
+    "S106",
+    "S107",
+    "S108",
+    "S113",
+    "S202",
+    "S303",
+    "S304",
+    "S305",
+    "S306",
+    "S308",
+    "S310",
+    "S312",
+    "S313",
+    "S314",
+    "S315",
+    "S316",
+    "S317",
+    "S318",
+    "S319",
+    "S320",
+    "S321",
+    "S323",
+    "S324",
+    "S505",
+    "S507",
+    "S508",
+    "S509",
+    "S612",
 }
 _LOW_DEFAULT = Severity.LOW
 
@@ -74,9 +120,9 @@ def severity_of(code: str) -> Severity:
 class RuffSecurityControl:
     """Runs ``ruff check --select S`` and maps its results to findings."""
 
-    id = CONTROL
-    title = "Static analysis (Ruff S rules)"
-    threats = ("insecure-code",)
+    id: str = CONTROL
+    title: str = "Static analysis (Ruff S rules)"
+    threats: tuple[str, ...] = ("insecure-code",)
 
     def __init__(self, locate: Callable[[], Path | None] = find_ruff) -> None:
         self._locate = locate
@@ -87,8 +133,16 @@ class RuffSecurityControl:
         if ruff is None:
             return not_configured(self, "ruff is not installed (pip install 'bastion[ruff]')")
         command = [
-            str(ruff), "check", "--select", "S", "--output-format", "json", "--no-fix",
-            "--exit-zero", "--no-cache", "--force-exclude",
+            str(ruff),
+            "check",
+            "--select",
+            "S",
+            "--output-format",
+            "json",
+            "--no-fix",
+            "--exit-zero",
+            "--no-cache",
+            "--force-exclude",
         ]
         for pattern in project.config.exclude:
             command += ["--extend-exclude", pattern]
@@ -116,7 +170,9 @@ class RuffSecurityControl:
             return self._error("ruff printed an unexpected JSON document")
         findings = [f for d in diagnostics if (f := _finding(project.root, d)) is not None]
         files = len({f.location.path for f in findings if f.location})
-        detail = f"{len(findings)} S-rule matches in {files} files" if findings else "no S-rule match"
+        detail = (
+            f"{len(findings)} S-rule matches in {files} files" if findings else "no S-rule match"
+        )
         return result(self, findings, detail)
 
     def _error(self, detail: str) -> ControlResult:

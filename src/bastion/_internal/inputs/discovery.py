@@ -29,9 +29,23 @@ LOCK_READERS: dict[str, Reader] = {
 }
 SKIPPED_DIRS = frozenset(
     {
-        ".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
-        ".mypy_cache", ".ruff_cache", ".pytest_cache", "site-packages", "build", "dist",
-        ".eggs", "htmlcov",
+        ".git",
+        ".hg",
+        ".svn",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        "node_modules",
+        "__pycache__",
+        ".mypy_cache",
+        ".ruff_cache",
+        ".pytest_cache",
+        "site-packages",
+        "build",
+        "dist",
+        ".eggs",
+        "htmlcov",
     }
 )
 MAX_DEPTH = 12

@@ -13,8 +13,8 @@ from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical, is_full_commit
 from bastion._internal.model import (
     DependencySource,
-    LockedPackage,
     Location,
+    LockedPackage,
     SourceFormat,
     SourceKind,
 )
@@ -25,7 +25,7 @@ MAX_DISTRIBUTIONS = 50_000
 
 
 def site_packages_of(target: Path | None) -> list[Path]:
-    """The site-packages folders of a virtualenv, a site-packages path, or (None) this interpreter."""
+    """The site-packages folders of a virtualenv or site-packages path (None: this Python)."""
     if target is None:
         return [Path(p) for p in sys.path if p and Path(p).is_dir() and _has_dist_info(Path(p))]
     if not target.exists():

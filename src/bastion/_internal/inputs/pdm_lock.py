@@ -11,8 +11,8 @@ from bastion._internal.inputs.common import canonical, is_full_commit
 from bastion._internal.inputs.fields import Fields, add_hash, frozen
 from bastion._internal.model import (
     DependencySource,
-    LockedPackage,
     Location,
+    LockedPackage,
     SourceFormat,
     SourceKind,
 )

@@ -12,8 +12,8 @@ from bastion._internal.inputs.fields import Fields, add_hash, frozen
 from bastion._internal.model import (
     DependencySource,
     IndexSetting,
-    LockedPackage,
     Location,
+    LockedPackage,
     SourceFormat,
     SourceKind,
 )
@@ -103,12 +103,12 @@ def _package(
     )
 
 
-_KEY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:\s*[{\[]')
+_KEY = re.compile(r'^\s*"((?:[^"\\]|\\.)*)"\s*:')
 _URL = re.compile(r'^\s*"url"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
 def _key_lines(text: str) -> dict[str, int]:
-    """First line of each ``"name": {`` key and each source ``"url"``."""
+    """First line of each ``"key":`` at the start of a line, and of each source ``"url"``."""
     lines: dict[str, int] = {}
     for number, line in enumerate(text.splitlines(), start=1):
         key = _KEY.match(line)

@@ -10,8 +10,8 @@ from bastion._internal.inputs.fields import Fields, add_hash, frozen
 from bastion._internal.model import (
     DependencySource,
     IndexSetting,
-    LockedPackage,
     Location,
+    LockedPackage,
     SourceFormat,
     SourceKind,
 )

@@ -11,8 +11,8 @@ from bastion._internal.inputs.fields import Fields, add_hash, frozen, newest
 from bastion._internal.model import (
     DependencySource,
     IndexSetting,
-    LockedPackage,
     Location,
+    LockedPackage,
     SourceFormat,
     SourceKind,
 )
@@ -64,7 +64,9 @@ def _package(fields: Fields, index: int, entry: dict[str, Any]) -> LockedPackage
         times.append(fields.timestamp(artifact.get("upload-time"), index))
     kind, source, commit = _source(fields, index, entry, artifacts)
     deps = fields.tables(entry.get("dependencies", []), f"'dependencies' of {name}", index)
-    dependencies = tuple(sorted({canonical(d["name"]) for d in deps if isinstance(d.get("name"), str)}))
+    dependencies = tuple(
+        sorted({canonical(d["name"]) for d in deps if isinstance(d.get("name"), str)})
+    )
     marker = fields.get(entry, "marker", str, index, "") or None
     return LockedPackage(
         name=name,
@@ -98,9 +100,10 @@ def _source(
     if index_url:
         return SourceKind.REGISTRY, index_url, None
     for artifact in artifacts:
-        url = artifact.get("url")
-        if isinstance(url, str) and url:
-            return (SourceKind.PATH if url.startswith("file:") else SourceKind.URL), url, None
+        remote = artifact.get("url")
+        if isinstance(remote, str) and remote:
+            kind = SourceKind.PATH if remote.startswith("file:") else SourceKind.URL
+            return kind, remote, None
         local = artifact.get("path")
         if isinstance(local, str) and local:
             return SourceKind.PATH, local, None

@@ -30,8 +30,8 @@ from bastion._internal.inputs.common import exact_version, is_full_commit, vcs_r
 from bastion._internal.model import (
     DependencySource,
     IndexSetting,
-    LockedPackage,
     Location,
+    LockedPackage,
     SourceFormat,
     SourceKind,
 )
@@ -452,7 +452,11 @@ _COMMAND_LINE = re.compile(r"^#\s+(?:uv pip compile|pip-compile|pip compile)\b(.
 
 
 def _generated_from(path: Path) -> tuple[Path, ...]:
-    """The declared inputs named in a pip-compile or uv header, if the file has one."""
+    """The declared inputs named in a pip-compile or uv header, if the file has one.
+
+    The tools write paths relative to where they ran, which is usually the
+    file's folder or one of its parents; the nearest existing match is taken.
+    """
     try:
         head = read_text(path).splitlines()[:20]
     except InputError:
@@ -466,5 +470,13 @@ def _generated_from(path: Path) -> tuple[Path, ...]:
             if token.startswith("-") or "=" in token:
                 continue
             if token.endswith(("pyproject.toml", ".in", "setup.cfg")):
-                inputs.append((path.parent / token).resolve())
+                inputs.append(_nearest(path.parent, token))
     return tuple(inputs)
+
+
+def _nearest(folder: Path, relative: str, levels: int = 3) -> Path:
+    for base in (folder, *list(folder.parents)[:levels]):
+        candidate = (base / relative).resolve()
+        if candidate.exists():
+            return candidate
+    return (folder / relative).resolve()

@@ -11,8 +11,8 @@ from bastion._internal.inputs.fields import Fields, add_hash, frozen, newest
 from bastion._internal.model import (
     DependencySource,
     IndexSetting,
-    LockedPackage,
     Location,
+    LockedPackage,
     SourceFormat,
     SourceKind,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bastion._internal.model import Finding, Report, Severity, relative_to
+from bastion._internal.model import ControlResult, Finding, Report, Severity, relative_to
 
 
 def where(finding: Finding, report: Report) -> str:
@@ -23,7 +23,7 @@ def verdict_line(report: Report) -> str:
     findings = report.findings
     failing = [f for f in findings if f.severity >= report.fail_on]
     parts = ", ".join(f"{n} {label}" for label, n in severity_counts(findings).items())
-    text = f"{len(findings)} findings" + (f" ({parts})" if parts else "")
+    text = plural(len(findings), "finding") + (f" ({parts})" if parts else "")
     text += f"; {len(failing)} at or above '{report.fail_on.label}'"
     if report.waived:
         text += f"; {len(report.waived)} waived"
@@ -36,3 +36,13 @@ def verdict_line(report: Report) -> str:
 def source_path(report: Report, index: int) -> str:
     """A source's path relative to the root."""
     return relative_to(report.sources[index].path, report.root)
+
+
+def findings_for(result: ControlResult, threat: str) -> int:
+    """How many of a control's findings concern one threat."""
+    return sum(1 for f in result.findings if f.threat == threat)
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 source``, ``2 sources``."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bastion._internal.model import Report
-from bastion._internal.report.common import verdict_line, where
+from bastion._internal.report.common import findings_for, verdict_line, where
 from bastion._internal.threats import THREATS
 from bastion._internal.version import VERSION
 
@@ -30,10 +30,14 @@ def render(report: Report, color: bool = False) -> str:
     lines += ["### Threat coverage", "", "| Threat | Verdict | Controls |", "|---|---|---|"]
     hints = {t.id: t.expected_controls for t in THREATS}
     for row in report.coverage:
-        controls = "<br>".join(
-            f"{c.control}: {c.status.value}" + (f" ({len(c.findings)})" if c.findings else "")
-            for c in row.controls
-        ) or f"_none yet ({cell(hints[row.threat])})_"
+        controls = (
+            "<br>".join(
+                f"{c.control}: {c.status.value}"
+                + (f" ({n})" if (n := findings_for(c, row.threat)) else "")
+                for c in row.controls
+            )
+            or f"_none yet ({cell(hints[row.threat])})_"
+        )
         lines.append(f"| {row.threat} | **{row.verdict.value}** | {controls} |")
     findings = report.findings
     lines += ["", f"### Findings ({len(findings)})", ""]

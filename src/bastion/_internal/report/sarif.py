@@ -36,8 +36,13 @@ def _rule_for(finding: Finding) -> Rule:
         return known
     family = rule(finding.rule_id[:1]) if finding.rule_id[:1].isalpha() else None
     base = family or Rule(
-        finding.rule_id, finding.rule_id, finding.message, finding.remediation,
-        finding.severity, finding.threat, finding.control,
+        finding.rule_id,
+        finding.rule_id,
+        finding.message,
+        finding.remediation,
+        finding.severity,
+        finding.threat,
+        finding.control,
     )
     return Rule(
         id=finding.rule_id,
@@ -87,7 +92,10 @@ def _result(finding: Finding, index: int, report: Report) -> dict[str, Any]:
         "ruleId": finding.rule_id,
         "ruleIndex": index,
         "level": _LEVEL[finding.severity],
-        "message": {"text": finding.message + (f" Fix: {finding.remediation}" if finding.remediation else "")},
+        "message": {
+            "text": finding.message
+            + (f" Fix: {finding.remediation}" if finding.remediation else "")
+        },
         "partialFingerprints": {"bastionFinding/v1": _fingerprint(finding, path)},
         "properties": {
             "severity": finding.severity.label,

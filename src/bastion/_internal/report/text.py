@@ -9,11 +9,12 @@ from __future__ import annotations
 import io
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from bastion._internal.model import ControlResult, Coverage, Report, Severity
-from bastion._internal.report.common import verdict_line, where
+from bastion._internal.report.common import findings_for, plural, verdict_line, where
 from bastion._internal.threats import THREATS
 from bastion._internal.version import VERSION
 
@@ -66,7 +67,7 @@ def _sources(console: Console, report: Report) -> None:
     if not report.sources:
         console.print(Text("No lockfile or requirements file found.", style="yellow"))
         return
-    console.print(Text(f"Read {len(report.sources)} dependency sources:"))
+    console.print(Text(f"Read {plural(len(report.sources), 'dependency source')}:"))
     for source in report.sources:
         hashed = sum(1 for p in source.packages if p.has_hash)
         try:
@@ -96,20 +97,22 @@ def _findings(console: Console, report: Report) -> None:
         if location:
             head.append(f"  {_clean(location)}")
         console.print(head)
-        console.print(Text("  " + _clean(finding.message)))
+        console.print(Padding(Text(_clean(finding.message)), (0, 0, 0, 2)))
         if finding.remediation:
-            console.print(Text("  fix: " + _clean(finding.remediation), style="dim"))
+            fix = Text("fix: " + _clean(finding.remediation), style="dim")
+            console.print(Padding(fix, (0, 0, 0, 2)))
 
 
-def _control_cell(results: tuple[ControlResult, ...]) -> Text:
+def _control_cell(threat: str, results: tuple[ControlResult, ...]) -> Text:
     cell = Text()
     for i, result in enumerate(results):
         if i:
             cell.append("\n")
         cell.append(f"{result.control}: ")
         cell.append(result.status.value, _STATUS_STYLE.get(result.status.value, ""))
-        if result.findings:
-            cell.append(f" ({len(result.findings)})")
+        count = findings_for(result, threat)
+        if count:
+            cell.append(f" ({count})")
     return cell
 
 
@@ -129,7 +132,7 @@ def _matrix(console: Console, report: Report) -> None:
     table.add_column("Controls (status, findings)", overflow="fold")
     hints = {t.id: t.expected_controls for t in THREATS}
     for row in report.coverage:
-        cell = _control_cell(row.controls)
+        cell = _control_cell(row.threat, row.controls)
         if not row.controls:
             cell = Text(f"none yet ({hints[row.threat]})", style="dim")
         table.add_row(row.threat, Text(row.verdict.value, _VERDICT_STYLE[row.verdict]), cell)

@@ -1,0 +1,1 @@
+"""demo-app: deliberately insecure code for bastion's example."""

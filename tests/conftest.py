@@ -1,0 +1,47 @@
+"""Shared test helpers: paths to committed fixtures and a small project factory."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).parent
+DATA = TESTS / "data"
+LOCKFILES = DATA / "lockfiles"
+REPO = TESTS.parent
+EXAMPLE = REPO / "examples" / "demo-project"
+
+MakeProject = Callable[[dict[str, str]], Path]
+
+
+@pytest.fixture
+def make_project(tmp_path: Path) -> MakeProject:
+    """Write ``{relative path: text}`` into a fresh folder and return it."""
+
+    def make(files: dict[str, str]) -> Path:
+        for name, text in files.items():
+            target = tmp_path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(textwrap.dedent(text), encoding="utf-8")
+        return tmp_path
+
+    return make
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+    """Run ``python -m bastion`` in a subprocess and return (exit code, stdout, stderr)."""
+    import subprocess
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "bastion", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return completed.returncode, completed.stdout, completed.stderr

@@ -1,0 +1,25 @@
+"""The small public API, and bastion's own repository passing its own check."""
+
+from __future__ import annotations
+
+import bastion
+from tests.conftest import EXAMPLE, REPO
+
+
+def test_check_returns_a_report() -> None:
+    report = bastion.check(EXAMPLE)
+    assert isinstance(report, bastion.Report)
+    assert report.exit_code == 1
+    assert any(f.rule_id == "index-confusion" for f in report.findings)
+    assert report.coverage[0].threat == "tampering"
+    assert report.coverage[0].verdict is bastion.Coverage.LOCAL
+
+
+def test_bastion_passes_its_own_check() -> None:
+    report = bastion.check(REPO)
+    assert report.findings == (), [f"{f.rule_id} {f.location} {f.message}" for f in report.findings]
+    assert report.exit_code == 0
+    formats = {s.format.value for s in report.sources}
+    assert "requirements" in formats  # the hash-locked requirement files were read
+    statuses = {r.control: r.status.value for r in report.results}
+    assert statuses == {"pinning": "pass", "ruff-security": "pass"}

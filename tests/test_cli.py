@@ -1,0 +1,125 @@
+"""The command line: exit codes 0/1/2/3, one-line errors, no tracebacks, atomic output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLE, MakeProject, run_cli
+
+H = "sha256:" + "a" * 64
+
+
+def test_clean_project_exits_0(make_project: MakeProject) -> None:
+    root = make_project({"requirements.txt": f"idna==3.7 --hash={H}\n", "app.py": "x = 1\n"})
+    code, out, err = run_cli("check", str(root))
+    assert code == 0, out + err
+    assert "No findings." in out
+
+
+def test_example_project_exits_1_with_findings_and_matrix() -> None:
+    code, out, _ = run_cli("check", str(EXAMPLE))
+    assert code == 1
+    for expected in ("index-confusion", "vcs-unpinned", "S602", "Threat coverage", "exposed"):
+        assert expected in out
+
+
+def test_fail_on_threshold(make_project: MakeProject) -> None:
+    root = make_project({"requirements.txt": f"pkg @ git+https://g.example/o/pkg@{'c' * 40}\n"})
+    assert run_cli("check", str(root))[0] == 0  # a low finding under the medium default
+    assert run_cli("check", str(root), "--fail-on", "low")[0] == 1
+
+
+def test_incomplete_run_exits_2(make_project: MakeProject) -> None:
+    # ruff refuses this configuration, so the insecure-code layer cannot run: fail closed.
+    root = make_project(
+        {"requirements.txt": f"idna==3.7 --hash={H}\n", "ruff.toml": "line-length = 'x'\n"}
+    )
+    code, out, _ = run_cli("check", str(root))
+    assert code == 2
+    assert "incomplete: ruff-security could not run" in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"requirements.txt": "idna==3.7\nrequests=<2\n"},
+            "requirements.txt:2: invalid requirement",
+        ),
+        (
+            {"requirements.txt": "-r other.txt\n", "other.txt": "-r requirements.txt\n"},
+            "include cycle",
+        ),
+        ({"requirements.txt": "-r missing.txt\n"}, "requirements.txt:1: included file not found"),
+        ({"uv.lock": "version = 1\n[[package]\n"}, "uv.lock:2: invalid TOML"),
+        ({"Pipfile.lock": "{\n\n  oops\n}"}, "Pipfile.lock:3: invalid JSON"),
+        ({"bastion.toml": "fail-on = 'never'\n"}, "bastion.toml:1: fail-on: unknown severity"),
+        ({"bastion.toml": "disable = ['pinnning']\n"}, "unknown control(s) ['pinnning']"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_3(
+    make_project: MakeProject, files: dict[str, str], expected: str
+) -> None:
+    root = make_project(files)
+    code, out, err = run_cli("check", str(root))
+    assert code == 3
+    assert out == ""
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
+def test_binary_and_huge_files_exit_3(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    code, _, err = run_cli("check", str(tmp_path))
+    assert (code, "binary content" in err) == (3, True)
+    with (tmp_path / "requirements.txt").open("wb") as handle:
+        handle.truncate(100 * 1024 * 1024)
+    code, _, err = run_cli("check", str(tmp_path))
+    assert (code, "larger than" in err) == (3, True)
+
+
+def test_usage_errors_exit_3(tmp_path: Path) -> None:
+    code, _, err = run_cli("check", "--format", "yaml", str(tmp_path))
+    assert code == 3 and "Invalid value for '--format'" in err
+    assert run_cli("no-such-command")[0] == 3
+    assert run_cli("check", str(tmp_path / "missing"))[0] == 3
+
+
+def test_output_file_is_written_whole(make_project: MakeProject, tmp_path: Path) -> None:
+    root = make_project({"requirements.txt": "idna==3.7\n"})
+    target = tmp_path / "out" / "report.json"
+    target.parent.mkdir()
+    code, out, err = run_cli("check", str(root), "--format", "json", "--output", str(target))
+    assert code == 1 and out == ""
+    assert "report written" in err
+    assert json.loads(target.read_text())["exit_code"] == 1
+    assert [p.name for p in target.parent.iterdir()] == ["report.json"]  # no temp file left
+
+
+def test_output_to_an_unwritable_place_exits_3(make_project: MakeProject) -> None:
+    root = make_project({"requirements.txt": "idna==3.7\n"})
+    code, _, err = run_cli("check", str(root), "--output", str(root / "no" / "dir" / "r.txt"))
+    assert code == 3 and "cannot write" in err
+
+
+def test_extra_files_and_environment(make_project: MakeProject, tmp_path: Path) -> None:
+    root = make_project({"app.py": "x = 1\n"})
+    extra = tmp_path / "deps.txt"
+    extra.write_text("idna>=3\n")
+    code, out, _ = run_cli("check", str(root), "-r", str(extra), "--env", "--format", "json")
+    data = json.loads(out)
+    formats = sorted(s["format"] for s in data["sources"])
+    assert formats == ["environment", "requirements"]
+    assert code == 1
+    assert [f["rule_id"] for f in data["findings"]] == ["unpinned-requirement"]
+
+
+def test_version_and_help() -> None:
+    code, out, _ = run_cli("--version")
+    assert code == 0 and out.startswith("bastion, version ")
+    code, out, _ = run_cli("check", "--help")
+    assert code == 0 and "--fail-on" in out and "--env" in out
