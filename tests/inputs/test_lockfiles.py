@@ -125,9 +125,13 @@ def test_poetry_lock_version_1_1_keeps_files_in_metadata(make_project: MakeProje
 def test_pipfile_lock_sources_and_sections() -> None:
     source = parse_pipfile_lock(LOCKFILES / "pipenv/Pipfile.lock")
     assert [(i.kind, i.name) for i in source.indexes] == [("source", "pypi")]
-    assert source.per_package_index
-    iniconfig = next(p for p in source.packages if p.name == "iniconfig")
-    assert iniconfig.groups == ("develop",)
+    by_name = {p.name: p for p in source.packages}
+    assert by_name["iniconfig"].groups == ("develop",)
+    # pipenv names the index of direct dependencies only; transitive ones have none,
+    # which is why several sources make such a lock ambiguous.
+    assert by_name["requests"].source == "https://pypi.org/simple"
+    assert by_name["urllib3"].source is None
+    assert not source.per_package_index
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,9 @@ mkdir -p "$here/poetry1" && cp "$work/p-poetry1/poetry.lock" "$here/poetry1/poet
 fi
 
 if wants pdm; then
-tool pdm "pdm==2.26.9" "hishel<2"
+# pdm's own dependencies broke with later hishel/httpx releases: resolve them as of its release.
+"$work/uv/bin/uv" venv -q "$work/pdm" 2>/dev/null || { tool uv "uv==0.13.8"; "$work/uv/bin/uv" venv -q "$work/pdm"; }
+VIRTUAL_ENV="$work/pdm" "$work/uv/bin/uv" pip install -q --exclude-newer 2025-11-15 "pdm==2.26.1"
 p=$(fresh pdm)
 (cd "$p" && "$work/pdm/bin/pdm" lock -q -G :all)
 mkdir -p "$here/pdm" && cp "$p/pdm.lock" "$here/pdm/pdm.lock" && cp "$p/pyproject.toml" "$here/pdm/"
