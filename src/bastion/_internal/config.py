@@ -18,7 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from bastion._internal.errors import ConfigError, InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.model import Location, Severity, Waiver
-from bastion._internal.safe_read import load_toml, read_text
+from bastion._internal.safe_read import key_line, load_toml, read_text
 
 CONFIG_FILE = "bastion.toml"
 DEFAULT_FAIL_ON = Severity.MEDIUM
@@ -168,11 +168,7 @@ class _Lines:
         self._lines = text.splitlines()
 
     def key(self, name: str) -> int | None:
-        pattern = re.compile(r"^\s*[\"']?" + re.escape(name) + r"[\"']?\s*=")
-        for number, line in enumerate(self._lines, start=1):
-            if pattern.match(line):
-                return number
-        return None
+        return key_line(self._lines, name)
 
     def tables(self, name: str) -> list[int]:
         pattern = re.compile(r"^\s*\[\[\s*(tool\.bastion\.)?" + re.escape(name) + r"\s*\]\]")

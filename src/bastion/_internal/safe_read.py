@@ -73,6 +73,15 @@ def find_line(text: str, needle: str, start: int = 1) -> int | None:
     return None
 
 
+def key_line(lines: list[str], name: str) -> int | None:
+    """The 1-based line where a TOML key ``name = ...`` (bare or quoted) is first assigned."""
+    pattern = re.compile(r"^\s*[\"']?" + re.escape(name) + r"[\"']?\s*=")
+    for number, line in enumerate(lines, start=1):
+        if pattern.match(line):
+            return number
+    return None
+
+
 class TomlLines:
     """Approximate line numbers for TOML tables such as ``[[package]]`` entries.
 

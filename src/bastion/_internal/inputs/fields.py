@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import split_hash
+from bastion._internal.model import IndexSetting, Location, LockedPackage, SourceKind
 from bastion._internal.safe_read import describe_type
 
 T = TypeVar("T")
@@ -109,3 +110,25 @@ def newest(times: list[datetime | None]) -> datetime | None:
     """The latest of the known times (a new artifact on an old release counts)."""
     known = [t for t in times if t is not None]
     return max(known) if known else None
+
+
+def artifact_digests(
+    fields: Fields, index: int, artifacts: list[dict[str, Any]]
+) -> tuple[dict[str, tuple[str, ...]], datetime | None]:
+    """Digests of ``{hash = "algo:hex", upload-time = ...}`` artifacts, and the newest upload."""
+    hashes: dict[str, list[str]] = {}
+    times: list[datetime | None] = []
+    for artifact in artifacts:
+        if "hash" in artifact:
+            add_hash(hashes, *fields.hash_value(artifact["hash"], index))
+        times.append(fields.timestamp(artifact.get("upload-time"), index))
+    return frozen(hashes), newest(times)
+
+
+def registry_settings(packages: list[LockedPackage]) -> tuple[IndexSetting, ...]:
+    """One ``source`` setting per registry the packages come from, at its first package."""
+    first: dict[str, Location] = {}
+    for package in packages:
+        if package.source_kind is SourceKind.REGISTRY and package.source:
+            first.setdefault(package.source, package.location)
+    return tuple(IndexSetting("source", url, location) for url, location in first.items())

@@ -8,7 +8,7 @@ from typing import Any
 from packaging.requirements import InvalidRequirement, Requirement
 
 from bastion._internal.inputs.common import canonical, is_full_commit
-from bastion._internal.inputs.fields import Fields, add_hash, frozen
+from bastion._internal.inputs.fields import Fields, artifact_digests
 from bastion._internal.model import (
     DependencySource,
     Location,
@@ -45,10 +45,7 @@ def _package(
     files = entry.get("files")
     if files is None:
         files = legacy_files.get(f"{raw_name} {version}", [])
-    hashes: dict[str, list[str]] = {}
-    for artifact in fields.tables(files, f"'files' of {name}", index):
-        if "hash" in artifact:
-            add_hash(hashes, *fields.hash_value(artifact["hash"], index))
+    hashes, _ = artifact_digests(fields, index, fields.tables(files, f"'files' of {name}", index))
     kind, source, commit = SourceKind.REGISTRY, None, None
     if "git" in entry:
         kind, source = SourceKind.VCS, fields.get(entry, "git", str, index, "")
@@ -72,7 +69,7 @@ def _package(
         name=name,
         version=version,
         location=Location(fields.path.resolve(), fields.line(index)),
-        hashes=frozen(hashes),
+        hashes=hashes,
         source_kind=kind,
         source=source,
         specifier=f"=={version}" if version else "",

@@ -6,10 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from bastion._internal.inputs.common import canonical, is_full_commit
-from bastion._internal.inputs.fields import Fields, add_hash, frozen
+from bastion._internal.inputs.fields import Fields, artifact_digests, registry_settings
 from bastion._internal.model import (
     DependencySource,
-    IndexSetting,
     Location,
     LockedPackage,
     SourceFormat,
@@ -36,18 +35,15 @@ def parse_poetry_lock(path: Path) -> DependencySource:
         raise fields.fail("not a poetry.lock file: no [[package]] or [metadata]")
     # lock-version 1.x keeps the files of every package under [metadata.files].
     legacy_files = fields.get(metadata, "files", dict, None, {})
-    packages = []
-    sources: dict[str, Location] = {}
-    for index, entry in enumerate(fields.tables(data.get("package", []), "'package'")):
-        package = _package(fields, index, entry, legacy_files)
-        packages.append(package)
-        if package.source_kind is SourceKind.REGISTRY and package.source:
-            sources.setdefault(package.source, package.location)
+    packages = [
+        _package(fields, index, entry, legacy_files)
+        for index, entry in enumerate(fields.tables(data.get("package", []), "'package'"))
+    ]
     return DependencySource(
         path=path.resolve(),
         format=SourceFormat.POETRY_LOCK,
         packages=tuple(packages),
-        indexes=tuple(IndexSetting("source", url, loc) for url, loc in sources.items()),
+        indexes=registry_settings(packages),
         per_package_index=True,
     )
 
@@ -61,10 +57,7 @@ def _package(
     files = entry.get("files")
     if files is None:
         files = legacy_files.get(raw_name, legacy_files.get(name, []))
-    hashes: dict[str, list[str]] = {}
-    for artifact in fields.tables(files, f"'files' of {name}", index):
-        if "hash" in artifact:
-            add_hash(hashes, *fields.hash_value(artifact["hash"], index))
+    hashes, _ = artifact_digests(fields, index, fields.tables(files, f"'files' of {name}", index))
     source = fields.get(entry, "source", dict, index, {})
     kind, url, commit = _source(fields, index, source)
     dependencies = fields.get(entry, "dependencies", dict, index, {})
@@ -74,7 +67,7 @@ def _package(
         name=name,
         version=version,
         location=Location(fields.path.resolve(), fields.line(index)),
-        hashes=frozen(hashes),
+        hashes=hashes,
         source_kind=kind,
         source=url,
         specifier=f"=={version}",

@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bastion._internal.inputs.common import canonical, is_full_commit
-from bastion._internal.inputs.fields import Fields, add_hash, frozen, newest
+from bastion._internal.inputs.fields import Fields, add_hash, frozen, newest, registry_settings
 from bastion._internal.model import (
     DependencySource,
-    IndexSetting,
     Location,
     LockedPackage,
     SourceFormat,
@@ -30,18 +29,15 @@ def parse_pylock(path: Path) -> DependencySource:
         raise fields.fail("not a PEP 751 lock: missing string 'lock-version'")
     if lock_version.split(".", 1)[0] != SUPPORTED_MAJOR:
         raise fields.fail(f"unsupported lock-version {lock_version!r} (PEP 751 allows 1.x)")
-    packages = []
-    indexes: dict[str, Location] = {}
-    for index, entry in enumerate(fields.tables(data.get("packages", []), "'packages'")):
-        package = _package(fields, index, entry)
-        packages.append(package)
-        if package.source_kind is SourceKind.REGISTRY and package.source:
-            indexes.setdefault(package.source, package.location)
+    packages = [
+        _package(fields, index, entry)
+        for index, entry in enumerate(fields.tables(data.get("packages", []), "'packages'"))
+    ]
     return DependencySource(
         path=path.resolve(),
         format=SourceFormat.PYLOCK,
         packages=tuple(packages),
-        indexes=tuple(IndexSetting("source", url, loc) for url, loc in indexes.items()),
+        indexes=registry_settings(packages),
         per_package_index=True,
     )
 

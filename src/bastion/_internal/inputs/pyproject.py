@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.model import DeclaredDependency, DeclaredProject, Location
-from bastion._internal.safe_read import load_toml, read_text
+from bastion._internal.safe_read import key_line, load_toml, read_text
 
 MAX_GROUP_INCLUDES = 64
 
@@ -157,8 +156,4 @@ class _LineFinder:
         return self.first(f'"{value}"') or self.first(f"'{value}'")
 
     def key(self, name: str) -> int | None:
-        pattern = re.compile(r"^\s*[\"']?" + re.escape(name) + r"[\"']?\s*=")
-        for number, line in enumerate(self._lines, start=1):
-            if pattern.match(line):
-                return number
-        return None
+        return key_line(self._lines, name)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bastion._internal.inputs.common import canonical, is_full_commit
-from bastion._internal.inputs.fields import Fields, add_hash, frozen, newest
+from bastion._internal.inputs.fields import Fields, artifact_digests, registry_settings
 from bastion._internal.model import (
     DependencySource,
-    IndexSetting,
     Location,
     LockedPackage,
     SourceFormat,
@@ -36,19 +34,15 @@ def parse_uv_lock(path: Path) -> DependencySource:
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise fields.fail("not a uv.lock file: missing integer 'version'")
-    packages = []
-    registries: dict[str, Location] = {}
-    for index, entry in enumerate(fields.tables(data.get("package", []), "'package'")):
-        package = _package(fields, index, entry)
-        packages.append(package)
-        if package.source_kind is SourceKind.REGISTRY and package.source:
-            registries.setdefault(package.source, package.location)
-    indexes = tuple(IndexSetting("source", url, loc) for url, loc in registries.items())
+    packages = [
+        _package(fields, index, entry)
+        for index, entry in enumerate(fields.tables(data.get("package", []), "'package'"))
+    ]
     return DependencySource(
         path=path.resolve(),
         format=SourceFormat.UV_LOCK,
         packages=tuple(packages),
-        indexes=indexes,
+        indexes=registry_settings(packages),
         per_package_index=True,
     )
 
@@ -58,14 +52,9 @@ def _package(fields: Fields, index: int, entry: dict[str, Any]) -> LockedPackage
     version = fields.get(entry, "version", str, index, "") or None
     source = fields.get(entry, "source", dict, index, {})
     kind, location_value = _source(fields, index, source)
-    hashes: dict[str, list[str]] = {}
-    times: list[datetime | None] = []
     artifacts = [fields.get(entry, "sdist", dict, index, {})] if "sdist" in entry else []
     artifacts += fields.tables(entry.get("wheels", []), f"'wheels' of {name}", index)
-    for artifact in artifacts:
-        if "hash" in artifact:
-            add_hash(hashes, *fields.hash_value(artifact["hash"], index))
-        times.append(fields.timestamp(artifact.get("upload-time"), index))
+    hashes, uploaded = artifact_digests(fields, index, artifacts)
     commit = None
     if kind is SourceKind.VCS and location_value and "#" in location_value:
         fragment = location_value.rsplit("#", 1)[1]
@@ -75,12 +64,12 @@ def _package(fields: Fields, index: int, entry: dict[str, Any]) -> LockedPackage
         name=name,
         version=version,
         location=Location(fields.path.resolve(), fields.line(index)),
-        hashes=frozen(hashes),
+        hashes=hashes,
         source_kind=kind,
         source=location_value,
         specifier=f"=={version}" if version else "",
         dependencies=dependencies,
-        upload_time=newest(times),
+        upload_time=uploaded,
         vcs_commit=commit,
     )
 
