@@ -82,6 +82,14 @@ def test_binary_and_huge_files_exit_3(tmp_path: Path) -> None:
     assert (code, "larger than" in err) == (3, True)
 
 
+def test_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
+    import os
+
+    os.mkfifo(tmp_path / "requirements.txt")
+    code, _, err = run_cli("check", str(tmp_path))
+    assert code == 3 and "not a regular file" in err
+
+
 def test_usage_errors_exit_3(tmp_path: Path) -> None:
     code, _, err = run_cli("check", "--format", "yaml", str(tmp_path))
     assert code == 3 and "Invalid value for '--format'" in err

@@ -18,12 +18,14 @@ _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 def read_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
     """Read a UTF-8 text file, refusing binary content and anything over ``limit`` bytes."""
     try:
+        if path.exists() and not path.is_file():
+            # A FIFO or device would block or never end: only regular files are read.
+            kind = "a directory" if path.is_dir() else "not a regular file"
+            raise InputError(path, f"is {kind}" if kind.startswith("a ") else kind)
         with path.open("rb") as handle:
             data = handle.read(limit + 1)
     except FileNotFoundError:
         raise InputError(path, "file not found") from None
-    except IsADirectoryError:
-        raise InputError(path, "is a directory, not a file") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
