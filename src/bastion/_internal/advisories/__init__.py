@@ -1,0 +1,1 @@
+"""The advisory layer: OSV records, an offline store, and an exact matcher."""
