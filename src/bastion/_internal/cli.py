@@ -13,11 +13,13 @@ from pathlib import Path
 
 import click
 
+from bastion._internal.advisories.download import DownloadError
 from bastion._internal.errors import BastionError, InputError
 from bastion._internal.model import Severity
 from bastion._internal.report import FORMATS
 from bastion._internal.version import VERSION
 
+EXIT_INCOMPLETE = 2
 EXIT_USAGE = 3
 _SEVERITIES = [s.label for s in Severity]
 
@@ -117,6 +119,72 @@ def check(
     sys.exit(report.exit_code)
 
 
+@cli.group()
+def db() -> None:
+    """The offline advisory database (OSV records for PyPI)."""
+
+
+@db.command("update")
+@click.option(
+    "--from",
+    "source",
+    type=click.Path(path_type=Path),
+    help="Import a local OSV zip or a directory of OSV JSON instead of downloading.",
+)
+@click.option("--url", default=None, help="Download from this URL (default: OSV's PyPI dump).")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="Database file.")
+def db_update(source: Path | None, url: str | None, db_path: Path | None) -> None:
+    """Import advisories atomically and incrementally (by 'modified')."""
+    from bastion._internal.advisories.download import OSV_PYPI_URL, download, remove
+    from bastion._internal.advisories.store import default_db_path, import_records
+
+    target = db_path or default_db_path()
+    fetched = None
+    if source is None:
+        fetched = source = download(url or OSV_PYPI_URL, target.parent)
+    try:
+        result = import_records(source, target)
+    finally:
+        if fetched is not None:
+            remove(fetched)
+    skipped = sum(result.skipped.values())
+    click.echo(
+        f"{target}: {result.read} records read, {result.added} added, {result.updated} updated, "
+        f"{result.unchanged} unchanged, {skipped} skipped"
+    )
+    for reason, count in sorted(result.skipped.items()):
+        click.echo(f"  skipped {count}: {reason}")
+
+
+@db.command("status")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="Database file.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def db_status(db_path: Path | None, fmt: str) -> None:
+    """Record counts by source prefix and the data's age."""
+    import json as json_module
+
+    from bastion._internal.advisories.store import default_db_path, status
+
+    info = status(db_path or default_db_path())
+    data = {
+        "path": str(info.path),
+        "records": info.records,
+        "by_prefix": info.by_prefix,
+        "withdrawn": info.withdrawn,
+        "newest_modified": info.newest_modified.isoformat() if info.newest_modified else None,
+        "imported_at": info.imported_at.isoformat() if info.imported_at else None,
+        "source": info.source,
+    }
+    if fmt == "json":
+        click.echo(json_module.dumps(data, indent=2))
+        return
+    for key, value in data.items():
+        shown = (
+            ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
+        )
+        click.echo(f"{key.replace('_', ' ')}: {shown}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command line and return the exit code (no tracebacks)."""
     try:
@@ -129,6 +197,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("bastion: aborted", err=True)
         return 130
+    except DownloadError as exc:
+        click.echo(f"bastion: error: {exc.one_line()}", err=True)
+        return EXIT_INCOMPLETE
     except BastionError as exc:
         click.echo(f"bastion: error: {exc.one_line()}", err=True)
         return EXIT_USAGE

@@ -1,0 +1,274 @@
+"""The offline advisory database: one SQLite file, indexed by canonical package name.
+
+Imports are atomic: the new database is written next to the old one and
+renamed over it only when the import succeeded, so a failed or corrupt import
+leaves the old database untouched. They are incremental: a record is rewritten
+only when its ``modified`` time is newer than the stored one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bastion._internal.advisories.osv import Advisory, ParseWarnings, parse_record
+from bastion._internal.errors import InputError
+
+SCHEMA_VERSION = 1
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
+MAX_RECORDS = 2_000_000
+DB_NAME = "advisories.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE advisory (
+    id TEXT PRIMARY KEY,
+    modified TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE TABLE affected (package TEXT NOT NULL, advisory_id TEXT NOT NULL);
+CREATE INDEX affected_by_package ON affected (package);
+CREATE INDEX affected_by_advisory ON affected (advisory_id);
+CREATE TABLE alias (alias TEXT NOT NULL, advisory_id TEXT NOT NULL);
+CREATE INDEX alias_by_alias ON alias (alias);
+CREATE INDEX alias_by_advisory ON alias (advisory_id);
+"""
+
+
+def default_db_path() -> Path:
+    """``$BASTION_CACHE_DIR``, else ``$XDG_CACHE_HOME/bastion``, else ``~/.cache/bastion``."""
+    base = os.environ.get("BASTION_CACHE_DIR")
+    if base:
+        return Path(base) / DB_NAME
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    root = Path(xdg) if xdg else Path.home() / ".cache"
+    return root / "bastion" / DB_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    """What an import did."""
+
+    read: int
+    added: int
+    updated: int
+    unchanged: int
+    skipped: Counter[str]
+
+
+@dataclass(frozen=True, slots=True)
+class DbStatus:
+    """What a database holds and how old it is."""
+
+    path: Path
+    records: int
+    by_prefix: dict[str, int]
+    withdrawn: int
+    newest_modified: datetime | None
+    imported_at: datetime | None
+    source: str
+
+
+def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of every ``*.json`` in an OSV zip or a directory tree, bounded."""
+    if source.is_dir():
+        total = 0
+        for count, path in enumerate(sorted(source.rglob("*.json")), start=1):
+            if count > MAX_RECORDS:
+                raise InputError(source, f"more than {MAX_RECORDS} records")
+            if path.is_symlink() or not path.is_file():
+                continue
+            size = path.stat().st_size
+            total += size
+            if total > MAX_TOTAL_BYTES:
+                raise InputError(source, "more than 4 GiB of records")
+            if size > MAX_RECORD_BYTES:
+                yield path.name, b""  # counted as too large by the caller
+                continue
+            yield path.name, path.read_bytes()
+        return
+    try:
+        archive = zipfile.ZipFile(source)
+    except FileNotFoundError:
+        raise InputError(source, "file not found") from None
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(source, f"not a readable zip archive: {exc}") from None
+    with archive:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_RECORDS:
+            raise InputError(source, f"more than {MAX_RECORDS} records")
+        if sum(m.file_size for m in members) > MAX_TOTAL_BYTES:
+            raise InputError(source, "archive expands to more than 4 GiB")
+        for member in members:
+            if not member.filename.endswith(".json"):
+                continue
+            if member.file_size > MAX_RECORD_BYTES:
+                yield member.filename, b""
+                continue
+            try:
+                with archive.open(member) as handle:
+                    data = handle.read(MAX_RECORD_BYTES + 1)
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise InputError(
+                    source, f"corrupt archive member {member.filename}: {exc}"
+                ) from None
+            yield member.filename, data
+
+
+def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str] | None:
+    if not data or len(data) > MAX_RECORD_BYTES:
+        warnings.add("record larger than 16 MiB")
+        return None
+    try:
+        raw: Any = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        warnings.add("record is not JSON")
+        return None
+    advisory = parse_record(raw, warnings)
+    if advisory is None:
+        return None
+    del name
+    return advisory, json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+
+
+def import_records(source: Path, db_path: Path) -> ImportResult:
+    """Import an OSV zip or directory into ``db_path`` atomically and incrementally."""
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    temp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
+    temp.unlink(missing_ok=True)
+    try:
+        if db_path.exists():
+            _copy_database(db_path, temp)
+        else:
+            with closing(sqlite3.connect(temp)) as fresh:
+                fresh.executescript(_SCHEMA)
+                fresh.execute(
+                    "INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+                )
+                fresh.commit()
+        result = _import_into(source, temp)
+        temp.replace(db_path)
+        return result
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _copy_database(source: Path, target: Path) -> None:
+    try:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as old:
+            _check_schema(old, source)
+            with closing(sqlite3.connect(target)) as new:
+                old.backup(new)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(source, f"not an advisory database: {exc}") from None
+
+
+def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
+    row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    if row is None or row[0] != str(SCHEMA_VERSION):
+        raise InputError(path, "advisory database of another schema version; delete it")
+
+
+def _import_into(source: Path, db_path: Path) -> ImportResult:
+    warnings = ParseWarnings()
+    added = updated = unchanged = read = 0
+    with closing(sqlite3.connect(db_path)) as db:
+        stored = dict(db.execute("SELECT id, modified FROM advisory"))
+        for name, data in _raw_records(source):
+            read += 1
+            decoded = _decode(name, data, warnings)
+            if decoded is None:
+                continue
+            advisory, compact = decoded
+            modified = advisory.modified.isoformat()
+            previous = stored.get(advisory.id)
+            if previous is not None and previous >= modified:
+                unchanged += 1
+                continue
+            if previous is None:
+                added += 1
+            else:
+                updated += 1
+                db.execute("DELETE FROM affected WHERE advisory_id = ?", (advisory.id,))
+                db.execute("DELETE FROM alias WHERE advisory_id = ?", (advisory.id,))
+            stored[advisory.id] = modified
+            db.execute(
+                "INSERT OR REPLACE INTO advisory VALUES (?, ?, ?, ?)",
+                (advisory.id, modified, advisory.withdrawn is not None, compact),
+            )
+            db.executemany(
+                "INSERT INTO affected VALUES (?, ?)",
+                [(package, advisory.id) for package in {a.package for a in advisory.affected}],
+            )
+            db.executemany(
+                "INSERT INTO alias VALUES (?, ?)", [(a, advisory.id) for a in advisory.aliases]
+            )
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        db.executemany(
+            "INSERT OR REPLACE INTO meta VALUES (?, ?)",
+            [("imported_at", now), ("source", str(source))],
+        )
+        db.commit()
+    if read == 0:
+        raise InputError(source, "contains no OSV records (*.json)")
+    return ImportResult(read, added, updated, unchanged, warnings.counts)
+
+
+def open_database(db_path: Path) -> sqlite3.Connection:
+    """Open an existing database read-only; a missing or foreign file is an ``InputError``."""
+    if not db_path.is_file():
+        raise InputError(db_path, "no advisory database; run 'bastion db update'")
+    try:
+        connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        _check_schema(connection, db_path)
+    except sqlite3.DatabaseError as exc:
+        raise InputError(db_path, f"not an advisory database: {exc}") from None
+    return connection
+
+
+def status(db_path: Path) -> DbStatus:
+    """Counts by id prefix, withdrawn records, and the data's age."""
+    with closing(open_database(db_path)) as db:
+        by_prefix: Counter[str] = Counter()
+        withdrawn = 0
+        newest = None
+        for advisory_id, modified, is_withdrawn in db.execute(
+            "SELECT id, modified, withdrawn FROM advisory"
+        ):
+            by_prefix[advisory_id.split("-", 1)[0]] += 1
+            withdrawn += bool(is_withdrawn)
+            newest = modified if newest is None or modified > newest else newest
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    imported = meta.get("imported_at")
+    return DbStatus(
+        path=db_path,
+        records=sum(by_prefix.values()),
+        by_prefix=dict(sorted(by_prefix.items())),
+        withdrawn=withdrawn,
+        newest_modified=datetime.fromisoformat(newest) if newest else None,
+        imported_at=datetime.fromisoformat(imported) if imported else None,
+        source=meta.get("source", ""),
+    )
+
+
+def advisories_for(db: sqlite3.Connection, package: str) -> list[Advisory]:
+    """Every non-withdrawn advisory that names the canonical package."""
+    warnings = ParseWarnings()
+    rows = db.execute(
+        "SELECT a.record FROM affected f JOIN advisory a ON a.id = f.advisory_id "
+        "WHERE f.package = ? AND a.withdrawn = 0",
+        (package,),
+    )
+    found = [parse_record(json.loads(record), warnings) for (record,) in rows]
+    return [a for a in found if a is not None]
