@@ -167,7 +167,6 @@ class DependencySource:
     indexes: tuple[IndexSetting, ...] = ()
     require_hashes: bool = False  # pip's hash-checking mode is on for this file
     generated_from: tuple[Path, ...] = ()  # declared inputs it was compiled from
-    is_lock: bool = True  # a resolved lock, rather than hand-written ranges
     per_package_index: bool = False  # the format records which index each package uses
 
 

@@ -11,7 +11,6 @@ from typing import Any
 from bastion._internal.errors import InputError
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # no real lockfile comes near this
-MAX_LINE_CHARS = 64 * 1024
 _TOML_POSITION = re.compile(r"\(at line (\d+), column \d+\)")
 
 
@@ -65,14 +64,6 @@ def load_json(path: Path) -> Any:
         raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     except RecursionError:
         raise InputError(path, "invalid JSON: nested too deeply") from None
-
-
-def find_line(text: str, needle: str, start: int = 1) -> int | None:
-    """The 1-based number of the first line at or after ``start`` containing ``needle``."""
-    for number, line in enumerate(text.splitlines()[start - 1 :], start=start):
-        if needle in line:
-            return number
-    return None
 
 
 def key_line(lines: list[str], name: str) -> int | None:

@@ -55,12 +55,14 @@ def parse_environment(target: Path | None) -> DependencySource:
             package = _distribution(dist_info)
             if package is not None:
                 packages.setdefault(package.name, package)
-    path = (target or folders[0] if folders else Path(sys.prefix)).resolve()
+    if target is not None:
+        path = target.resolve()
+    else:
+        path = folders[0].resolve() if folders else Path(sys.prefix).resolve()
     return DependencySource(
         path=path,
         format=SourceFormat.ENVIRONMENT,
         packages=tuple(sorted(packages.values(), key=lambda p: p.name)),
-        is_lock=False,
     )
 
 

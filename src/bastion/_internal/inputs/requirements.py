@@ -110,7 +110,6 @@ def parse_requirements(path: Path, env: Mapping[str, str] | None = None) -> Depe
         indexes=tuple(state.indexes),
         require_hashes=hashed,
         generated_from=generated,
-        is_lock=bool(generated) or hashed,
     )
 
 

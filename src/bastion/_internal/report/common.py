@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bastion._internal.model import ControlResult, Finding, Report, Severity, relative_to
+from bastion._internal.model import ControlResult, Finding, Report, Severity
 
 
 def where(finding: Finding, report: Report) -> str:
@@ -31,11 +31,6 @@ def verdict_line(report: Report) -> str:
         errored = [r.control for r in report.results if r.status.value == "error"]
         text += f"; incomplete: {', '.join(errored)} could not run"
     return f"{text}. Exit code {report.exit_code}."
-
-
-def source_path(report: Report, index: int) -> str:
-    """A source's path relative to the root."""
-    return relative_to(report.sources[index].path, report.root)
 
 
 def findings_for(result: ControlResult, threat: str) -> int:
