@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion._internal.errors import InputError
-from bastion._internal.inputs.requirements import included_files, parse_requirements
+from bastion._internal.inputs.requirements import parse_requirements
 from bastion._internal.model import SourceKind
 from tests.conftest import LOCKFILES, MakeProject
 
@@ -58,9 +58,9 @@ def test_includes_are_relative_to_the_including_file(make_project: MakeProject) 
     # The constraint pins and hashes the unpinned requirement, as pip applies it.
     assert by_name["flask"].version == "3.0.0"
     assert by_name["flask"].hashes["sha256"] == (SHA_A,)
-    assert included_files(root / "requirements.txt") == {
+    assert source.includes == tuple(
         (root / "reqs" / n).resolve() for n in ("base.txt", "common.txt", "constraints.txt")
-    }
+    )
 
 
 def test_include_cycle_is_an_error_naming_file_and_line(make_project: MakeProject) -> None:

@@ -18,7 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from bastion._internal.errors import ConfigError, InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.model import Location, Severity, Waiver
-from bastion._internal.safe_read import key_line, load_toml, read_text
+from bastion._internal.safe_read import key_line, parse_toml, read_text
 
 CONFIG_FILE = "bastion.toml"
 DEFAULT_FAIL_ON = Severity.MEDIUM
@@ -57,7 +57,8 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if path is None:
         return Config()
     try:
-        data = load_toml(path)
+        text = read_text(path)
+        data = parse_toml(path, text)
     except ConfigError:
         raise
     except InputError as exc:
@@ -69,12 +70,12 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
         table = data
     if not isinstance(table, dict):
         raise ConfigError(path, "[tool.bastion] should be a table")
-    return parse_config(path, table)
+    return parse_config(path, table, text)
 
 
-def parse_config(path: Path, table: dict[str, Any]) -> Config:
-    """Validate a configuration table read from ``path``."""
-    lines = _Lines(read_text(path))
+def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
+    """Validate a configuration table read from ``path`` (``text`` gives the lines)."""
+    lines = _Lines(text)
     for key in table:
         if key not in KNOWN_KEYS:
             known = ", ".join(sorted(KNOWN_KEYS - {"waivers"}))

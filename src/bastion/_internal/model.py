@@ -167,6 +167,7 @@ class DependencySource:
     indexes: tuple[IndexSetting, ...] = ()
     require_hashes: bool = False  # pip's hash-checking mode is on for this file
     generated_from: tuple[Path, ...] = ()  # declared inputs it was compiled from
+    includes: tuple[Path, ...] = ()  # files read as part of this one (requirements -r/-c)
     per_package_index: bool = False  # the format records which index each package uses
 
 

@@ -40,9 +40,8 @@ def read_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
     return text.removeprefix("\ufeff")
 
 
-def load_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; syntax errors name the line."""
-    text = read_text(path)
+def parse_toml(path: Path, text: str) -> dict[str, Any]:
+    """Parse TOML text read from ``path``; syntax errors name the line."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -55,9 +54,8 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise InputError(path, "invalid TOML: nested too deeply") from None
 
 
-def load_json(path: Path) -> Any:
-    """Parse a JSON file; syntax errors name the line."""
-    text = read_text(path)
+def parse_json(path: Path, text: str) -> Any:
+    """Parse JSON text read from ``path``; syntax errors name the line."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:

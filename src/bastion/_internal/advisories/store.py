@@ -80,8 +80,8 @@ class DbStatus:
     source: str
 
 
-def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
-    """(name, bytes) of every ``*.json`` in an OSV zip or a directory tree, bounded."""
+def _raw_records(source: Path) -> Iterator[bytes]:
+    """The bytes of every ``*.json`` in an OSV zip or a directory tree, bounded."""
     if source.is_dir():
         total = 0
         for count, path in enumerate(sorted(source.rglob("*.json")), start=1):
@@ -94,9 +94,9 @@ def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
             if total > MAX_TOTAL_BYTES:
                 raise InputError(source, "more than 4 GiB of records")
             if size > MAX_RECORD_BYTES:
-                yield path.name, b""  # counted as too large by the caller
+                yield b""  # counted as too large by the caller
                 continue
-            yield path.name, path.read_bytes()
+            yield path.read_bytes()
         return
     try:
         archive = zipfile.ZipFile(source)
@@ -114,7 +114,7 @@ def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
             if not member.filename.endswith(".json"):
                 continue
             if member.file_size > MAX_RECORD_BYTES:
-                yield member.filename, b""
+                yield b""
                 continue
             try:
                 with archive.open(member) as handle:
@@ -123,10 +123,10 @@ def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
                 raise InputError(
                     source, f"corrupt archive member {member.filename}: {exc}"
                 ) from None
-            yield member.filename, data
+            yield data
 
 
-def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str] | None:
+def _decode(data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str] | None:
     if not data or len(data) > MAX_RECORD_BYTES:
         warnings.add("record larger than 16 MiB")
         return None
@@ -138,7 +138,6 @@ def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, 
     advisory = parse_record(raw, warnings)
     if advisory is None:
         return None
-    del name
     return advisory, json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -185,9 +184,9 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
     added = updated = unchanged = read = 0
     with closing(sqlite3.connect(db_path)) as db:
         stored = dict(db.execute("SELECT id, modified FROM advisory"))
-        for name, data in _raw_records(source):
+        for data in _raw_records(source):
             read += 1
-            decoded = _decode(name, data, warnings)
+            decoded = _decode(data, warnings)
             if decoded is None:
                 continue
             advisory, compact = decoded

@@ -14,7 +14,7 @@ from bastion._internal.inputs.pipfile_lock import parse_pipfile_lock
 from bastion._internal.inputs.poetry_lock import parse_poetry_lock
 from bastion._internal.inputs.pylock import parse_pylock
 from bastion._internal.inputs.pyproject import parse_pyproject
-from bastion._internal.inputs.requirements import included_files, parse_requirements
+from bastion._internal.inputs.requirements import parse_requirements
 from bastion._internal.inputs.uv_lock import parse_uv_lock
 from bastion._internal.model import DeclaredProject, DependencySource
 
@@ -142,9 +142,6 @@ def _join(rel_dir: str, name: str) -> str:
 
 
 def _drop_included(sources: list[DependencySource]) -> list[DependencySource]:
-    """Requirements files that another one includes are read as part of it, not again."""
-    included: set[Path] = set()
-    for source in sources:
-        if source.format.value == "requirements":
-            included |= included_files(source.path)
+    """Requirements files that another one includes are reported as part of it, not alone."""
+    included = {path for source in sources for path in source.includes}
     return [s for s in sources if s.path not in included]

@@ -16,13 +16,14 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, load_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_text
 
 
 def parse_pdm_lock(path: Path) -> DependencySource:
     """Read a pdm.lock file."""
-    data = load_toml(path)
-    fields = Fields(path, TomlLines(read_text(path), "package").line_of)
+    text = read_text(path)
+    data = parse_toml(path, text)
+    fields = Fields(path, TomlLines(text, "package").line_of)
     metadata = fields.get(data, "metadata", dict, None, {})
     if not metadata:
         raise fields.fail("not a pdm.lock file: no [metadata] table")

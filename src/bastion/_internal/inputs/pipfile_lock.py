@@ -17,16 +17,17 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import load_json, read_text
+from bastion._internal.safe_read import parse_json, read_text
 
 
 def parse_pipfile_lock(path: Path) -> DependencySource:
     """Read a Pipfile.lock file (its ``default`` and ``develop`` sections)."""
-    data = load_json(path)
+    text = read_text(path)
+    data = parse_json(path, text)
     fields = Fields(path)
     if not isinstance(data, dict) or "_meta" not in data:
         raise fields.fail("not a Pipfile.lock file: no '_meta' object")
-    lines = _key_lines(read_text(path))
+    lines = _key_lines(text)
     meta = fields.get(data, "_meta", dict, None, {})
     indexes = []
     named: dict[str, str] = {}

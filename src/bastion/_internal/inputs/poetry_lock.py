@@ -14,7 +14,7 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, load_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_text
 
 _SOURCE_KINDS = {
     "legacy": SourceKind.REGISTRY,
@@ -28,8 +28,9 @@ PYPI = "https://pypi.org/simple"
 
 def parse_poetry_lock(path: Path) -> DependencySource:
     """Read a poetry.lock file of any released lock-version."""
-    data = load_toml(path)
-    fields = Fields(path, TomlLines(read_text(path), "package").line_of)
+    text = read_text(path)
+    data = parse_toml(path, text)
+    fields = Fields(path, TomlLines(text, "package").line_of)
     metadata = fields.get(data, "metadata", dict, None, {})
     if "package" not in data and not metadata:
         raise fields.fail("not a poetry.lock file: no [[package]] or [metadata]")

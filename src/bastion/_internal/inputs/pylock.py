@@ -15,15 +15,16 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, load_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_text
 
 SUPPORTED_MAJOR = "1"
 
 
 def parse_pylock(path: Path) -> DependencySource:
     """Read a PEP 751 lock file (``pylock.toml`` or ``pylock.NAME.toml``)."""
-    data = load_toml(path)
-    fields = Fields(path, TomlLines(read_text(path), "packages").line_of)
+    text = read_text(path)
+    data = parse_toml(path, text)
+    fields = Fields(path, TomlLines(text, "packages").line_of)
     lock_version = data.get("lock-version")
     if not isinstance(lock_version, str):
         raise fields.fail("not a PEP 751 lock: missing string 'lock-version'")

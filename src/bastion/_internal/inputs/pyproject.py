@@ -10,15 +10,15 @@ from packaging.requirements import InvalidRequirement, Requirement
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.model import DeclaredDependency, DeclaredProject, Location
-from bastion._internal.safe_read import key_line, load_toml, read_text
+from bastion._internal.safe_read import key_line, parse_toml, read_text
 
 MAX_GROUP_INCLUDES = 64
 
 
 def parse_pyproject(path: Path) -> DeclaredProject:
     """Read the declared dependencies of a pyproject.toml."""
-    data = load_toml(path)
     text = read_text(path)
+    data = parse_toml(path, text)
     finder = _LineFinder(text)
     project = data.get("project", {})
     if not isinstance(project, dict):

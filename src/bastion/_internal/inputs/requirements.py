@@ -40,6 +40,7 @@ from bastion._internal.safe_read import read_text
 MAX_INCLUDE_DEPTH = 32
 MAX_INCLUDED_FILES = 1000
 MAX_LOGICAL_LINE = 256 * 1024
+HEADER_LINES = 20  # where pip-compile and uv write the command that generated a file
 
 _COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -87,6 +88,7 @@ class _State:
     indexes: list[IndexSetting] = field(default_factory=list)
     require_hashes: bool = False
     files_read: set[Path] = field(default_factory=set)
+    header: list[str] = field(default_factory=list)  # the top file's first lines
 
 
 @dataclass(frozen=True)
@@ -102,23 +104,15 @@ def parse_requirements(path: Path, env: Mapping[str, str] | None = None) -> Depe
     _read_file(top, state, stack=(), constraint=False)
     packages = _apply_constraints(state.packages, state.constraints)
     hashed = state.require_hashes or any(p.has_hash for p in packages)
-    generated = _generated_from(top)
     return DependencySource(
         path=top,
         format=SourceFormat.REQUIREMENTS,
         packages=tuple(packages),
         indexes=tuple(state.indexes),
         require_hashes=hashed,
-        generated_from=generated,
+        generated_from=_generated_from(top, state.header),
+        includes=tuple(sorted(state.files_read - {top})),
     )
-
-
-def included_files(source_path: Path, env: Mapping[str, str] | None = None) -> frozenset[Path]:
-    """Every file a requirements file includes (``-r``/``-c``), transitively."""
-    state = _State(env=os.environ if env is None else env)
-    top = source_path.resolve()
-    _read_file(top, state, stack=(), constraint=False)
-    return frozenset(state.files_read - {top})
 
 
 def _read_file(path: Path, state: _State, stack: tuple[Path, ...], constraint: bool) -> None:
@@ -128,6 +122,8 @@ def _read_file(path: Path, state: _State, stack: tuple[Path, ...], constraint: b
         raise InputError(stack[-1], f"more than {MAX_INCLUDED_FILES} included files")
     state.files_read.add(path)
     text = read_text(path)
+    if not stack:
+        state.header = text.splitlines()[:HEADER_LINES]
     for line in _logical_lines(path, text):
         expanded = _ENV_VAR.sub(lambda m: state.env.get(m.group(1), m.group(0)), line.text)
         _handle_line(path, line.number, expanded.strip(), state, (*stack, path), constraint)
@@ -450,16 +446,12 @@ def _apply_constraints(
 _COMMAND_LINE = re.compile(r"^#\s+(?:uv pip compile|pip-compile|pip compile)\b(.*)$")
 
 
-def _generated_from(path: Path) -> tuple[Path, ...]:
+def _generated_from(path: Path, head: list[str]) -> tuple[Path, ...]:
     """The declared inputs named in a pip-compile or uv header, if the file has one.
 
     The tools write paths relative to where they ran, which is usually the
     file's folder or one of its parents; the nearest existing match is taken.
     """
-    try:
-        head = read_text(path).splitlines()[:20]
-    except InputError:
-        return ()
     inputs: list[Path] = []
     for line in head:
         match = _COMMAND_LINE.match(line.strip())

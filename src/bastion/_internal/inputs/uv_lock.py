@@ -14,7 +14,7 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, load_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_text
 
 _SOURCE_KINDS = {
     "registry": SourceKind.REGISTRY,
@@ -29,8 +29,9 @@ _SOURCE_KINDS = {
 
 def parse_uv_lock(path: Path) -> DependencySource:
     """Read a uv.lock file."""
-    data = load_toml(path)
-    fields = Fields(path, TomlLines(read_text(path), "package").line_of)
+    text = read_text(path)
+    data = parse_toml(path, text)
+    fields = Fields(path, TomlLines(text, "package").line_of)
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise fields.fail("not a uv.lock file: missing integer 'version'")
