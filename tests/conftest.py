@@ -16,6 +16,9 @@ REPO = TESTS.parent
 EXAMPLE = REPO / "examples" / "demo-project"
 
 MakeProject = Callable[[dict[str, str]], Path]
+# The bundled OSV snapshot is older than the default limits: tests that are not
+# about data age accept it with this bastion.toml.
+OLD_DATA_OK = "advisory-max-days = 3650\nadvisory-warn-days = 3650\n"
 
 
 @pytest.fixture
@@ -45,3 +48,11 @@ def run_cli(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
         check=False,
     )
     return completed.returncode, completed.stdout, completed.stderr
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _advisory_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep the advisory database the tests create out of the user's cache directory."""
+    import os
+
+    os.environ["BASTION_CACHE_DIR"] = str(tmp_path_factory.mktemp("bastion-cache"))

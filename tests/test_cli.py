@@ -7,13 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, MakeProject, run_cli
+from tests.conftest import EXAMPLE, OLD_DATA_OK, MakeProject, run_cli
 
 H = "sha256:" + "a" * 64
 
 
 def test_clean_project_exits_0(make_project: MakeProject) -> None:
-    root = make_project({"requirements.txt": f"idna==3.7 --hash={H}\n", "app.py": "x = 1\n"})
+    root = make_project(
+        {
+            "requirements.txt": f"idna==3.7 --hash={H}\n",
+            "app.py": "x = 1\n",
+            "bastion.toml": OLD_DATA_OK,
+        }
+    )
     code, out, err = run_cli("check", str(root))
     assert code == 0, out + err
     assert "No findings." in out
@@ -35,7 +41,11 @@ def test_fail_on_threshold(make_project: MakeProject) -> None:
 def test_incomplete_run_exits_2(make_project: MakeProject) -> None:
     # ruff refuses this configuration, so the insecure-code layer cannot run: fail closed.
     root = make_project(
-        {"requirements.txt": f"idna==3.7 --hash={H}\n", "ruff.toml": "line-length = 'x'\n"}
+        {
+            "requirements.txt": f"idna==3.7 --hash={H}\n",
+            "ruff.toml": "line-length = 'x'\n",
+            "bastion.toml": OLD_DATA_OK,
+        }
     )
     code, out, _ = run_cli("check", str(root))
     assert code == 2
@@ -123,7 +133,8 @@ def test_extra_files_and_environment(make_project: MakeProject, tmp_path: Path) 
     formats = sorted(s["format"] for s in data["sources"])
     assert formats == ["environment", "requirements"]
     assert code == 1
-    assert [f["rule_id"] for f in data["findings"]] == ["unpinned-requirement"]
+    pinning = [f["rule_id"] for f in data["findings"] if f["control"] == "pinning"]
+    assert pinning == ["unpinned-requirement"]
 
 
 def test_version_and_help() -> None:
@@ -131,3 +142,45 @@ def test_version_and_help() -> None:
     assert code == 0 and out.startswith("bastion, version ")
     code, out, _ = run_cli("check", "--help")
     assert code == 0 and "--fail-on" in out and "--env" in out
+
+
+def test_audit_reads_only_the_given_files(tmp_path: Path) -> None:
+    (tmp_path / "requirements.txt").write_text("idna==3.7\n")  # in the cwd: not read
+    deps = tmp_path / "deps.txt"
+    deps.write_text("requests==2.19.1\nrequeits==1.0.0\n")
+    code, out, _ = run_cli("audit", "-r", str(deps), "--format", "json", cwd=tmp_path)
+    data = json.loads(out)
+    assert code == 1
+    assert [s["path"] for s in data["sources"]] == ["deps.txt"]  # relative to the cwd
+    assert [c["id"] for c in data["controls"]] == ["advisories"]
+    ids = {f["aliases"][0]: f["rule_id"] for f in data["findings"]}
+    assert ids["MAL-2024-5875"] == "known-malicious"
+    assert ids["PYSEC-2023-74"] == "known-vulnerable"
+    assert [row["threat"] for row in data["coverage"]] == ["known-vulnerable", "known-malicious"]
+    # The bundled snapshot is older than the default limit: the audit also says it is incomplete.
+    assert data["summary"]["incomplete"] is True
+
+
+def test_audit_of_a_clean_project_with_old_data_fails_closed(make_project: MakeProject) -> None:
+    root = make_project({"requirements.txt": f"idna==3.7 --hash={H}\n"})
+    code, out, _ = run_cli("audit", str(root))
+    assert code == 2
+    assert "past advisory-max-days (30)" in " ".join(out.split())
+    (root / "bastion.toml").write_text(OLD_DATA_OK)
+    assert run_cli("audit", str(root))[0] == 0
+
+
+def test_audit_target_and_bad_options(make_project: MakeProject) -> None:
+    root = make_project(
+        {
+            "requirements.txt": 'pyyaml==5.3.1 ; sys_platform == "win32"\n',
+            "bastion.toml": OLD_DATA_OK,
+        }
+    )
+    assert run_cli("audit", str(root))[0] == 1
+    assert run_cli("audit", str(root), "--target-platform", "linux")[0] == 0
+    assert run_cli("audit", str(root), "--target-platform", "windows")[0] == 1
+    code, _, err = run_cli("audit", str(root), "--target-python", "snake")
+    assert code == 3 and "should look like 3.12" in err
+    code, _, err = run_cli("audit", str(root), "--db", str(root / "none.sqlite3"))
+    assert code == 3 and "no advisory database" in err

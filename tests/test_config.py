@@ -8,6 +8,7 @@ import pytest
 
 from bastion._internal.config import Config, load_config
 from bastion._internal.errors import ConfigError
+from bastion._internal.markers import Target
 from bastion._internal.model import Severity
 from tests.conftest import MakeProject
 
@@ -80,6 +81,13 @@ def test_bastion_toml_wins_over_pyproject(make_project: MakeProject) -> None:
             "unknown key 'scope'",
         ),
         ("fail-on = \n", 1, "invalid TOML"),
+        ("\nadvisory-max-days = 0\n", 2, "number of days"),
+        ("advisory-warn-days = '7'\n", 1, "number of days"),
+        ("advisory-max-days = true\n", 1, "number of days"),
+        ("advisory-warn-days = 40\nadvisory-max-days = 30\n", 1, "should not exceed"),
+        ("target-python = 'py3'\n", 1, "should look like 3.12"),
+        ("target-platform = 'amiga'\n", 1, "not one of"),
+        ("target-platform = 3\n", 1, "should be a string"),
     ],
 )
 def test_invalid_configuration_names_file_and_line(
@@ -90,3 +98,16 @@ def test_invalid_configuration_names_file_and_line(
         load_config(root)
     assert message in str(caught.value)
     assert caught.value.line == line
+
+
+def test_advisory_age_and_target(make_project: MakeProject) -> None:
+    root = make_project(
+        {
+            "bastion.toml": "advisory-warn-days = 2\nadvisory-max-days = 14\n"
+            "target-python = '3.13'\ntarget-platform = 'windows'\n"
+        }
+    )
+    config = load_config(root)
+    assert (config.advisory_warn_days, config.advisory_max_days) == (2, 14)
+    assert config.target == Target("3.13", "windows")
+    assert load_config(make_project({"bastion.toml": ""})).target is None

@@ -13,7 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from bastion._internal.advisories.store import advisories_for, import_records, open_database, status
+from bastion._internal.advisories.store import (
+    advisories_for,
+    import_records,
+    newest_modified,
+    open_database,
+    status,
+)
 from bastion._internal.errors import InputError
 from tests.advisories.test_matcher import SNAPSHOT
 from tests.conftest import run_cli
@@ -168,3 +174,33 @@ def test_db_update_downloads_and_reports(served_snapshot: str, tmp_path: Path) -
 def test_db_status_without_a_database_exits_3(tmp_path: Path) -> None:
     code, _, err = run_cli("db", "status", "--db", str(tmp_path / "none.sqlite3"))
     assert code == 3 and "run 'bastion db update'" in err
+
+
+def test_yaml_tree_like_pypa_advisory_database(tmp_path: Path) -> None:
+    tree = tmp_path / "advisory-database" / "vulns" / "demo"
+    tree.mkdir(parents=True)
+    (tree / "PYSEC-2099-1.yaml").write_text(
+        "id: PYSEC-2099-1\n"
+        "modified: 2025-03-01T10:00:00Z\n"  # an unquoted YAML timestamp
+        "aliases:\n- CVE-2099-1\n"
+        "affected:\n- package:\n    name: demo\n    ecosystem: PyPI\n"
+        "  ranges:\n  - type: ECOSYSTEM\n    events:\n    - introduced: '0'\n"
+        "    - fixed: '1.2'\n"
+    )
+    (tree / "PYSEC-2099-2.yml").write_text("id: [unclosed\n")
+    bomb = ['a0: &a0 ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    bomb += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 9)}]" for i in range(1, 9)]
+    (tree / "PYSEC-2099-3.yaml").write_text("\n".join(bomb))
+    (tree / "README.md").write_text("not a record")
+    malicious = tmp_path / "advisory-database" / "osv" / "malicious" / "pypi" / "evil"
+    malicious.mkdir(parents=True)
+    (malicious / "MAL-2099-1.json").write_bytes(record("MAL-2099-1", "evil"))
+    db_path = tmp_path / "a.sqlite3"
+    result = import_records(tmp_path / "advisory-database", db_path)
+    assert (result.read, result.added) == (4, 2)
+    assert result.skipped == {"record is not valid YAML": 2}
+    with closing(open_database(db_path)) as db:
+        (advisory,) = advisories_for(db, "demo")
+        assert advisory.aliases == ("CVE-2099-1",)
+        assert advisory.modified.isoformat() == "2025-03-01T10:00:00+00:00"
+        assert newest_modified(db) is not None

@@ -8,7 +8,7 @@ import pytest
 
 from bastion._internal.engine import run_check
 from bastion._internal.model import Report
-from tests.conftest import MakeProject
+from tests.conftest import OLD_DATA_OK, MakeProject
 
 HOSTILE = "[bold red]x[/] | <script> `tick` \x1b[31m"
 
@@ -24,7 +24,8 @@ def report(make_project: MakeProject) -> Report:
             weird-name==1.0  # {HOSTILE}
             """,
             "app.py": "import subprocess\nsubprocess.call('x', shell=True)\n",
-            "bastion.toml": """\
+            "bastion.toml": OLD_DATA_OK
+            + """\
             [[waiver]]
             id = "missing-hash"
             package = "weird-name"

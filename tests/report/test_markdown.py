@@ -10,7 +10,8 @@ def test_matrix_findings_and_waivers(report: Report) -> None:
     text = render(report)
     assert "### Threat coverage" in text
     assert "| tampering | **local-only** | pinning: fail (" in text
-    assert "| known-vulnerable | **exposed** |" in text
+    assert "| known-vulnerable | **local-only** | advisories: pass |" in text
+    assert "| compromised-release | **exposed** |" in text
     assert "`index-confusion`" in text
     assert "1 waived" in text and "fixed upstream \\| soon" in text
 

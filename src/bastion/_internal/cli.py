@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
 from bastion._internal.advisories.download import DownloadError
 from bastion._internal.errors import BastionError, InputError
-from bastion._internal.model import Severity
+from bastion._internal.markers import PLATFORMS, Target
+from bastion._internal.model import Report, Severity
 from bastion._internal.report import FORMATS
 from bastion._internal.version import VERSION
 
@@ -56,60 +59,69 @@ def cli() -> None:
     """
 
 
-@cli.command()
-@click.argument("path", type=click.Path(path_type=Path), default=Path())
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the report here.")
-@click.option("--fail-on", type=click.Choice(_SEVERITIES), help="Lowest severity that fails.")
-@click.option("--config", "config_path", type=click.Path(path_type=Path), help="Config file.")
-@click.option(
-    "-r",
-    "--requirement",
-    "extra",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Also read this requirements file (repeatable).",
-)
-@click.option(
-    "--lock",
-    "locks",
-    multiple=True,
-    type=click.Path(path_type=Path),
-    help="Also read this lockfile (repeatable).",
-)
-@click.option(
-    "--env",
-    "env",
-    is_flag=False,
-    flag_value="<current>",
-    default=None,
-    metavar="[PATH]",
-    help="Also read an installed environment (default: this interpreter).",
-)
-def check(
-    path: Path,
-    fmt: str,
-    output: Path | None,
-    fail_on: str | None,
-    config_path: Path | None,
-    extra: tuple[Path, ...],
-    locks: tuple[Path, ...],
-    env: str | None,
-) -> None:
-    """Run every layer on PATH and print the findings and the threat coverage matrix."""
-    from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
+def _report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Options shared by the commands that read a project and print a report."""
+    options = [
+        click.option(
+            "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+        ),
+        click.option(
+            "-o", "--output", type=click.Path(path_type=Path), help="Write the report here."
+        ),
+        click.option(
+            "--fail-on", type=click.Choice(_SEVERITIES), help="Lowest severity that fails."
+        ),
+        click.option(
+            "--config", "config_path", type=click.Path(path_type=Path), help="Config file."
+        ),
+        click.option(
+            "-r",
+            "--requirement",
+            "extra",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="Also read this requirements file (repeatable).",
+        ),
+        click.option(
+            "--lock",
+            "locks",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="Also read this lockfile (repeatable).",
+        ),
+        click.option(
+            "--env",
+            "env",
+            is_flag=False,
+            flag_value="<current>",
+            default=None,
+            metavar="[PATH]",
+            help="Also read an installed environment (default: this interpreter).",
+        ),
+        click.option(
+            "--db",
+            "db_path",
+            type=click.Path(path_type=Path),
+            help="Advisory database (default: the user cache; created from the bundled "
+            "snapshot on first use).",
+        ),
+        click.option(
+            "--target-python", help="Evaluate markers for this Python version (e.g. 3.12)."
+        ),
+        click.option(
+            "--target-platform",
+            type=click.Choice(sorted(PLATFORMS)),
+            help="Evaluate markers for this platform.",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _emit(report: Report, fmt: str, output: Path | None) -> None:
     from bastion._internal.report import renderer
 
-    environment = (
-        None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
-    )
-    report = run_check(
-        path,
-        config_path=config_path,
-        fail_on=Severity.parse(fail_on) if fail_on else None,
-        extra_files=(*extra, *locks),
-        environment=environment,
-    )
     text = renderer(fmt)(report, _use_color(output))
     if output is not None:
         write_atomically(output, text)
@@ -117,6 +129,62 @@ def check(
     else:
         click.echo(text, nl=False)
     sys.exit(report.exit_code)
+
+
+def _run(
+    path: Path | None,
+    options: dict[str, Any],
+    *,
+    only_advisories: bool,
+) -> Report:
+    from bastion._internal.controls.advisories import AdvisoryControl
+    from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
+
+    env = options["env"]
+    environment = (
+        None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
+    )
+    try:
+        target = Target.parse(options["target_python"], options["target_platform"])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target-python") from None
+    extra_files = (*options["extra"], *options["locks"])
+    explicit_inputs = bool(extra_files) or environment is not None
+    fail_on = options["fail_on"]
+    db_path = options["db_path"]
+    return run_check(
+        path or Path(),
+        config_path=options["config_path"],
+        fail_on=Severity.parse(fail_on) if fail_on else None,
+        extra_files=extra_files,
+        environment=environment,
+        discover_inputs=path is not None or not (only_advisories and explicit_inputs),
+        controls=[AdvisoryControl(db_path)] if only_advisories else None,
+        advisory_db=db_path,
+        target=target,
+    )
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@_report_options
+def check(path: Path | None, fmt: str, output: Path | None, **options: Any) -> None:
+    """Run every layer on PATH and print the findings and the threat coverage matrix."""
+    _emit(_run(path, options, only_advisories=False), fmt, output)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@_report_options
+def audit(path: Path | None, fmt: str, output: Path | None, **options: Any) -> None:
+    """Audit pinned packages against the offline advisory database.
+
+    Reads PATH (default: the current directory) like 'check' does; with -r,
+    --lock or --env and no PATH, reads only those. Every vulnerability is
+    reported once per package version with its aliases, severity and the
+    smallest upgrade that fixes all of the package's advisories.
+    """
+    _emit(_run(path, options, only_advisories=True), fmt, output)
 
 
 @cli.group()

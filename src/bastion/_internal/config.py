@@ -17,12 +17,27 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from bastion._internal.errors import ConfigError, InputError
 from bastion._internal.inputs.common import canonical
+from bastion._internal.markers import Target
 from bastion._internal.model import Location, Severity, Waiver
 from bastion._internal.safe_read import key_line, parse_toml, read_text
 
 CONFIG_FILE = "bastion.toml"
 DEFAULT_FAIL_ON = Severity.MEDIUM
-KNOWN_KEYS = frozenset({"fail-on", "disable", "exclude", "waiver", "waivers"})
+DEFAULT_ADVISORY_WARN_DAYS = 7
+DEFAULT_ADVISORY_MAX_DAYS = 30
+KNOWN_KEYS = frozenset(
+    {
+        "fail-on",
+        "disable",
+        "exclude",
+        "waiver",
+        "waivers",
+        "advisory-warn-days",
+        "advisory-max-days",
+        "target-python",
+        "target-platform",
+    }
+)
 WAIVER_KEYS = frozenset({"id", "reason", "expires", "package", "versions"})
 
 
@@ -35,6 +50,9 @@ class Config:
     disable: frozenset[str] = frozenset()
     exclude: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = field(default=())
+    advisory_warn_days: int = DEFAULT_ADVISORY_WARN_DAYS
+    advisory_max_days: int = DEFAULT_ADVISORY_MAX_DAYS
+    target: Target | None = None
 
 
 def find_config(root: Path) -> Path | None:
@@ -97,13 +115,41 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
         _waiver(path, entry, waiver_lines[i] if i < len(waiver_lines) else None)
         for i, entry in enumerate(raw_waivers)
     )
+    warn_days = _days(path, lines, table, "advisory-warn-days", DEFAULT_ADVISORY_WARN_DAYS)
+    max_days = _days(path, lines, table, "advisory-max-days", DEFAULT_ADVISORY_MAX_DAYS)
+    if warn_days > max_days:
+        raise ConfigError(
+            path,
+            "advisory-warn-days should not exceed advisory-max-days",
+            lines.key("advisory-warn-days"),
+        )
+    target = None
+    python, platform = table.get("target-python"), table.get("target-platform")
+    for key, value in (("target-python", python), ("target-platform", platform)):
+        if value is not None and not isinstance(value, str):
+            raise ConfigError(path, f"{key} should be a string", lines.key(key))
+    try:
+        target = Target.parse(python, platform)
+    except ValueError as exc:
+        key = "target-python" if python is not None else "target-platform"
+        raise ConfigError(path, str(exc), lines.key(key)) from None
     return Config(
         path=path.resolve(),
         fail_on=fail_on,
         disable=frozenset(disable),
         exclude=tuple(exclude),
         waivers=waivers,
+        advisory_warn_days=warn_days,
+        advisory_max_days=max_days,
+        target=target,
     )
+
+
+def _days(path: Path, lines: _Lines, table: dict[str, Any], key: str, default: int) -> int:
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100_000:
+        raise ConfigError(path, f"{key} should be a number of days (1 or more)", lines.key(key))
+    return value
 
 
 def _strings(path: Path, lines: _Lines, table: dict[str, Any], key: str) -> list[str]:

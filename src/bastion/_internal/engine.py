@@ -12,6 +12,7 @@ from bastion._internal.controls import Control, Project, default_controls
 from bastion._internal.errors import BastionError, ConfigError
 from bastion._internal.inputs.discovery import ProjectInputs, discover, read_dependency_file
 from bastion._internal.inputs.environment import parse_environment
+from bastion._internal.markers import Target
 from bastion._internal.model import ControlResult, ControlStatus, Report, Severity
 from bastion._internal.threats import coverage
 from bastion._internal.waivers import apply_waivers
@@ -28,11 +29,18 @@ def run_check(
     environment: Path | None = None,
     controls: Sequence[Control] | None = None,
     now: datetime | None = None,
+    discover_inputs: bool = True,
+    advisory_db: Path | None = None,
+    target: Target | None = None,
 ) -> Report:
     """Run every available control on the project at ``path`` and build the report.
 
     ``environment`` adds an installed environment (``CURRENT_ENVIRONMENT`` for
-    the running interpreter). Input and configuration errors raise
+    the running interpreter). With ``discover_inputs`` false only the extra
+    files and the environment are read. ``controls`` replaces the default set,
+    and the coverage matrix then shows only their threats. ``target`` (a
+    Python version and platform) overrides the configured one for marker
+    evaluation. Input and configuration errors raise
     ``BastionError``; a control that fails unexpectedly is reported as ``error``.
     """
     root = path.resolve()
@@ -40,18 +48,24 @@ def run_check(
     config = load_config(project_root, config_path)
     if fail_on is not None:
         config = replace(config, fail_on=fail_on)
-    inputs = discover(root, config.exclude)
+    if target is not None:
+        config = replace(config, target=target)
+    if discover_inputs:
+        inputs = discover(root, config.exclude)
+    else:
+        inputs = ProjectInputs(project_root, (), ())
     added = [read_dependency_file(p) for p in extra_files]
     if environment is not None:
-        target = None if environment == CURRENT_ENVIRONMENT else environment
-        added.append(parse_environment(target))
+        env_path = None if environment == CURRENT_ENVIRONMENT else environment
+        added.append(parse_environment(env_path))
     if added:
         inputs = ProjectInputs(inputs.root, inputs.sources + tuple(added), inputs.declared)
     project = Project(project_root, inputs, config)
-    chosen = list(controls) if controls is not None else default_controls()
-    unknown = config.disable - {c.id for c in chosen}
+    chosen = list(controls) if controls is not None else default_controls(advisory_db)
+    known_ids = [c.id for c in default_controls()]
+    unknown = config.disable - {c.id for c in chosen} - set(known_ids)
     if unknown and config.path is not None:
-        known = ", ".join(c.id for c in chosen)
+        known = ", ".join(known_ids)
         raise ConfigError(
             config.path, f"disable names unknown control(s) {sorted(unknown)} (known: {known})"
         )
@@ -60,11 +74,12 @@ def run_check(
     outcome = apply_waivers(results, config.waivers, moment)
     all_results = outcome.results + ((outcome.waiver_result,) if outcome.waiver_result else ())
     findings = [f for r in all_results for f in r.findings]
+    only = frozenset(t for c in chosen for t in c.threats) if controls is not None else None
     return Report(
         root=project_root,
         sources=inputs.sources,
         results=all_results,
-        coverage=coverage(outcome.results, findings),
+        coverage=coverage(outcome.results, findings, only),
         waived=outcome.waived,
         fail_on=config.fail_on,
         generated_at=moment,

@@ -48,11 +48,15 @@ def verdict(results: Sequence[ControlResult]) -> Coverage:
 
 
 def coverage(
-    results: Sequence[ControlResult], findings: Sequence[Finding]
+    results: Sequence[ControlResult],
+    findings: Sequence[Finding],
+    only: frozenset[str] | None = None,
 ) -> tuple[ThreatCoverage, ...]:
-    """One row per threat: the controls that stand in its path and the verdict."""
+    """One row per threat (or per threat in ``only``): controls in its path and the verdict."""
     rows = []
     for threat in THREATS:
+        if only is not None and threat.id not in only:
+            continue
         in_path = tuple(r for r in results if threat.id in r.threats)
         rows.append(
             ThreatCoverage(

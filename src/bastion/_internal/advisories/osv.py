@@ -47,7 +47,8 @@ class Advisory:
     details: str = ""
     published: datetime | None = None
     withdrawn: datetime | None = None
-    severity: tuple[str, ...] = ()  # CVSS vectors or labels as given
+    severity: tuple[str, ...] = ()  # CVSS vectors as given
+    severity_label: str = ""  # database_specific.severity (GitHub: LOW..CRITICAL)
     references: tuple[str, ...] = ()
     affected: tuple[Affected, ...] = ()
 
@@ -152,6 +153,8 @@ def parse_record(data: Any, warnings: ParseWarnings) -> Advisory | None:
     )
     summary = data.get("summary")
     details = data.get("details")
+    specific = data.get("database_specific")
+    label = specific.get("severity") if isinstance(specific, dict) else None
     return Advisory(
         id=data["id"],
         modified=modified,
@@ -161,6 +164,7 @@ def parse_record(data: Any, warnings: ParseWarnings) -> Advisory | None:
         published=parse_timestamp(data.get("published")),
         withdrawn=parse_timestamp(data.get("withdrawn")),
         severity=severity,
+        severity_label=label if isinstance(label, str) else "",
         references=references,
         affected=tuple(affected),
     )

@@ -17,9 +17,11 @@ from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bastion._internal import safe_yaml
 from bastion._internal.advisories.osv import Advisory, ParseWarnings, parse_record
 from bastion._internal.errors import InputError
 
@@ -28,6 +30,8 @@ MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_RECORDS = 2_000_000
 DB_NAME = "advisories.sqlite3"
+RECORD_SUFFIXES = frozenset({".json", ".yaml", ".yml"})
+YAML_MAX_NODES = 200_000
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -80,11 +84,16 @@ class DbStatus:
     source: str
 
 
-def _raw_records(source: Path) -> Iterator[bytes]:
-    """The bytes of every ``*.json`` in an OSV zip or a directory tree, bounded."""
+def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
+    """(name, bytes) of every record in an OSV zip or a directory tree, bounded.
+
+    A directory may hold OSV JSON (``*.json``, as in ossf/malicious-packages) or
+    OSV YAML (``*.yaml``/``*.yml``, as in pypa/advisory-database).
+    """
     if source.is_dir():
         total = 0
-        for count, path in enumerate(sorted(source.rglob("*.json")), start=1):
+        paths = sorted(p for p in source.rglob("*") if p.suffix in RECORD_SUFFIXES)
+        for count, path in enumerate(paths, start=1):
             if count > MAX_RECORDS:
                 raise InputError(source, f"more than {MAX_RECORDS} records")
             if path.is_symlink() or not path.is_file():
@@ -94,9 +103,9 @@ def _raw_records(source: Path) -> Iterator[bytes]:
             if total > MAX_TOTAL_BYTES:
                 raise InputError(source, "more than 4 GiB of records")
             if size > MAX_RECORD_BYTES:
-                yield b""  # counted as too large by the caller
+                yield path.name, b""  # counted as too large by the caller
                 continue
-            yield path.read_bytes()
+            yield path.name, path.read_bytes()
         return
     try:
         archive = zipfile.ZipFile(source)
@@ -114,7 +123,7 @@ def _raw_records(source: Path) -> Iterator[bytes]:
             if not member.filename.endswith(".json"):
                 continue
             if member.file_size > MAX_RECORD_BYTES:
-                yield b""
+                yield member.filename, b""
                 continue
             try:
                 with archive.open(member) as handle:
@@ -123,18 +132,26 @@ def _raw_records(source: Path) -> Iterator[bytes]:
                 raise InputError(
                     source, f"corrupt archive member {member.filename}: {exc}"
                 ) from None
-            yield data
+            yield member.filename, data
 
 
-def _decode(data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str] | None:
+def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str] | None:
     if not data or len(data) > MAX_RECORD_BYTES:
         warnings.add("record larger than 16 MiB")
         return None
-    try:
-        raw: Any = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
-        warnings.add("record is not JSON")
-        return None
+    raw: Any
+    if name.endswith(".json"):
+        try:
+            raw = json.loads(data)
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+            warnings.add("record is not JSON")
+            return None
+    else:
+        try:
+            raw = safe_yaml.load(Path(name), data.decode("utf-8"), max_nodes=YAML_MAX_NODES)
+        except (InputError, UnicodeDecodeError):
+            warnings.add("record is not valid YAML")
+            return None
     advisory = parse_record(raw, warnings)
     if advisory is None:
         return None
@@ -184,9 +201,9 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
     added = updated = unchanged = read = 0
     with closing(sqlite3.connect(db_path)) as db:
         stored = dict(db.execute("SELECT id, modified FROM advisory"))
-        for data in _raw_records(source):
+        for name, data in _raw_records(source):
             read += 1
-            decoded = _decode(data, warnings)
+            decoded = _decode(name, data, warnings)
             if decoded is None:
                 continue
             advisory, compact = decoded
@@ -214,13 +231,14 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
                 "INSERT INTO alias VALUES (?, ?)", [(a, advisory.id) for a in advisory.aliases]
             )
         now = datetime.now(UTC).isoformat(timespec="seconds")
+        (newest,) = db.execute("SELECT max(modified) FROM advisory").fetchone()
         db.executemany(
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
-            [("imported_at", now), ("source", str(source))],
+            [("imported_at", now), ("source", str(source)), ("newest_modified", newest or "")],
         )
         db.commit()
     if read == 0:
-        raise InputError(source, "contains no OSV records (*.json)")
+        raise InputError(source, "contains no OSV records (*.json, *.yaml)")
     return ImportResult(read, added, updated, unchanged, warnings.counts)
 
 
@@ -259,6 +277,29 @@ def status(db_path: Path) -> DbStatus:
         imported_at=datetime.fromisoformat(imported) if imported else None,
         source=meta.get("source", ""),
     )
+
+
+def newest_modified(db: sqlite3.Connection) -> datetime | None:
+    """The newest ``modified`` time in the data: how current the database is."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'newest_modified'").fetchone()
+    if row is None or not row[0]:
+        (value,) = db.execute("SELECT max(modified) FROM advisory").fetchone()
+    else:
+        value = row[0]
+    return datetime.fromisoformat(value) if value else None
+
+
+def bundled_snapshot() -> Path:
+    """The OSV snapshot shipped inside the package (see bastion/data/README.md)."""
+    return Path(str(resources.files("bastion") / "data" / "osv-pypi.zip"))
+
+
+def ensure_database(db_path: Path) -> bool:
+    """Create the database from the bundled snapshot when there is none; True if it did."""
+    if db_path.exists():
+        return False
+    import_records(bundled_snapshot(), db_path)
+    return True
 
 
 def advisories_for(db: sqlite3.Connection, package: str) -> list[Advisory]:

@@ -39,6 +39,10 @@ def render(report: Report, color: bool = False) -> str:
             or f"_none yet ({cell(hints[row.threat])})_"
         )
         lines.append(f"| {row.threat} | **{row.verdict.value}** | {controls} |")
+    unavailable = [r for r in report.results if not r.status.ran and r.detail]
+    if unavailable:
+        lines.append("")
+        lines += [f"- `{r.control}` {r.status.value}: {cell(r.detail)}" for r in unavailable]
     findings = report.findings
     lines += ["", f"### Findings ({len(findings)})", ""]
     if findings:

@@ -57,6 +57,7 @@ def render(report: Report, color: bool = False) -> str:
     _sources(console, report)
     _findings(console, report)
     _matrix(console, report)
+    _unavailable(console, report)
     console.print()
     style = "bold red" if report.exit_code else "bold green"
     console.print(Text(verdict_line(report), style=style))
@@ -101,6 +102,19 @@ def _findings(console: Console, report: Report) -> None:
         if finding.remediation:
             fix = Text("fix: " + _clean(finding.remediation), style="dim")
             console.print(Padding(fix, (0, 0, 0, 2)))
+
+
+def _unavailable(console: Console, report: Report) -> None:
+    """Why a control errored or was not configured: the matrix alone does not say."""
+    shown = [r for r in report.results if not r.status.ran and r.detail]
+    if not shown:
+        return
+    console.print()
+    for result in shown:
+        line = Text(f"{result.control}: ")
+        line.append(result.status.value, _STATUS_STYLE.get(result.status.value, ""))
+        line.append(f": {_clean(result.detail)}")
+        console.print(line)
 
 
 def _control_cell(threat: str, results: tuple[ControlResult, ...]) -> Text:

@@ -1,0 +1,199 @@
+"""Audit one package version against the database: match, merge aliases, rate, plan a fix.
+
+- Every non-withdrawn record naming the package is matched with the exact
+  OSV rules (``matcher``).
+- Matching records that share an id or alias, directly or through a chain
+  (A lists B, C lists B), are one vulnerability; its display id is chosen
+  deterministically: a ``MAL-`` id first when the group is malicious, then
+  ``PYSEC-``, ``GHSA-``, other record ids, by prefix and then by text.
+- The fix plan is the smallest version named as ``fixed`` by any of the
+  package's records that no record affects, found by re-checking each
+  candidate against every record of the package. Final releases are
+  preferred; a pre-release is proposed only when no final release fixes all.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+
+from packaging.version import Version
+
+from bastion._internal.advisories.matcher import is_affected, parse_version
+from bastion._internal.advisories.osv import Advisory, ParseWarnings
+from bastion._internal.advisories.severity import rate
+from bastion._internal.advisories.store import advisories_for
+from bastion._internal.model import Severity
+
+_PREFIX_ORDER = ("PYSEC", "GHSA")
+
+
+@dataclass(frozen=True, slots=True)
+class Vulnerability:
+    """One vulnerability (or malware report) of one package version, aliases merged."""
+
+    package: str
+    version: str
+    id: str
+    aliases: tuple[str, ...]  # every other id of the group, sorted
+    summary: str
+    severity: Severity
+    severity_basis: str
+    malicious: bool
+    fixed_in: tuple[str, ...]  # versions the records name as fixed, above this one
+    references: tuple[str, ...]
+    published: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PackageAudit:
+    """The vulnerabilities of one package version and the smallest upgrade fixing all."""
+
+    package: str
+    version: str
+    vulnerabilities: tuple[Vulnerability, ...]
+    fix: str | None
+
+
+class AdvisoryIndex:
+    """Per-package records from an open database, each package read once."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._cache: dict[str, list[Advisory]] = {}
+
+    def advisories(self, package: str) -> list[Advisory]:
+        """Every non-withdrawn record naming the canonical package."""
+        found = self._cache.get(package)
+        if found is None:
+            found = self._cache[package] = advisories_for(self._db, package)
+        return found
+
+
+def affects(advisory: Advisory, package: str, version: str, warnings: ParseWarnings) -> bool:
+    """True when any of the record's entries for ``package`` covers ``version``."""
+    return any(
+        is_affected(entry, version, warnings)
+        for entry in advisory.affected
+        if entry.package == package
+    )
+
+
+def audit_version(
+    index: AdvisoryIndex, package: str, version: str, warnings: ParseWarnings
+) -> PackageAudit:
+    """Match, merge and rate every record affecting ``package`` at ``version``."""
+    records = index.advisories(package)
+    matched = [a for a in records if affects(a, package, version, warnings)]
+    if not matched:
+        return PackageAudit(package, version, (), None)
+    groups = _alias_groups(matched)
+    vulnerabilities = tuple(
+        sorted(
+            (_vulnerability(package, version, group) for group in groups),
+            key=lambda v: (-int(v.severity), v.id),
+        )
+    )
+    return PackageAudit(package, version, vulnerabilities, _fix(records, package, version))
+
+
+def _alias_groups(matched: list[Advisory]) -> list[list[Advisory]]:
+    """Records connected through shared ids or aliases (union-find over ids)."""
+    parent: dict[str, str] = {}
+
+    def find(item: str) -> str:
+        parent.setdefault(item, item)
+        while parent[item] != item:
+            parent[item] = parent[parent[item]]
+            item = parent[item]
+        return item
+
+    for advisory in matched:
+        for alias in advisory.aliases:
+            root_a, root_b = find(advisory.id), find(alias)
+            if root_a != root_b:
+                parent[max(root_a, root_b)] = min(root_a, root_b)
+        find(advisory.id)
+    groups: dict[str, list[Advisory]] = {}
+    for advisory in matched:
+        groups.setdefault(find(advisory.id), []).append(advisory)
+    return list(groups.values())
+
+
+def _display_key(advisory_id: str, malicious: bool) -> tuple[int, str]:
+    prefix = advisory_id.split("-", 1)[0]
+    if malicious and prefix == "MAL":
+        return (0, advisory_id)
+    if prefix in _PREFIX_ORDER:
+        return (1 + _PREFIX_ORDER.index(prefix), advisory_id)
+    return (1 + len(_PREFIX_ORDER), advisory_id)
+
+
+def _vulnerability(package: str, version: str, group: list[Advisory]) -> Vulnerability:
+    malicious = any(a.malicious for a in group)
+    display = min((a.id for a in group), key=lambda i: _display_key(i, malicious))
+    ids = {a.id for a in group} | {alias for a in group for alias in a.aliases}
+    chosen = next(a for a in group if a.id == display)
+    summary = chosen.summary or next((a.summary for a in group if a.summary), "")
+    if malicious:
+        severity, basis = Severity.CRITICAL, "malicious package report"
+    else:
+        rated = max((rate(a.severity, a.severity_label) for a in group), key=lambda r: r.severity)
+        severity, basis = rated.severity, rated.basis
+    current = parse_version(version)
+    fixed = {
+        event.version
+        for a in group
+        for entry in a.affected
+        if entry.package == package
+        for events in entry.ranges
+        for event in events
+        if event.kind == "fixed"
+    }
+    above = {
+        parsed: text
+        for text in fixed
+        if (parsed := parse_version(text)) is not None and (current is None or parsed > current)
+    }
+    fixed_versions = [above[v] for v in sorted(above)]
+    references = tuple(dict.fromkeys(r for a in group for r in a.references))
+    published = min((a.published for a in group if a.published), default=None)
+    return Vulnerability(
+        package=package,
+        version=version,
+        id=display,
+        aliases=tuple(sorted(ids - {display})),
+        summary=summary,
+        severity=severity,
+        severity_basis=basis,
+        malicious=malicious,
+        fixed_in=tuple(fixed_versions),
+        references=references,
+        published=published,
+    )
+
+
+def _fix(records: list[Advisory], package: str, version: str) -> str | None:
+    current = parse_version(version)
+    candidates: dict[Version, str] = {}
+    for advisory in records:
+        for entry in advisory.affected:
+            if entry.package != package:
+                continue
+            for events in entry.ranges:
+                for event in events:
+                    parsed = parse_version(event.version)
+                    if event.kind != "fixed" or parsed is None:
+                        continue
+                    if current is None or parsed > current:
+                        candidates.setdefault(parsed, event.version)
+    allow_pre = current is not None and current.is_prerelease
+    ordered = sorted(candidates)
+    finals = [candidates[v] for v in ordered if allow_pre or not v.is_prerelease]
+    others = [candidates[v] for v in ordered if not (allow_pre or not v.is_prerelease)]
+    quiet = ParseWarnings()  # candidates were already counted when matching
+    for candidate in (*finals, *others):
+        if not any(affects(a, package, candidate, quiet) for a in records):
+            return candidate
+    return None

@@ -1,0 +1,118 @@
+"""YAML written by attackers, read safely.
+
+PyYAML's safe loader (the C one when available) composes a node graph; this
+module turns it into plain Python values itself, so that:
+
+- aliases are followed within a budget of nodes, which defuses "billion
+  laughs" documents (an alias is a reference, but converting the graph to
+  JSON or walking it would expand it);
+- nesting depth is bounded;
+- duplicate mapping keys are an error instead of "last one wins" (a second
+  ``run:`` key must not hide the first from a reviewer);
+- timestamps stay the strings they were written as, and no tag outside the
+  JSON-like core set is constructed;
+- every error names the file and the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bastion._internal.errors import InputError
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # the C loader when built
+
+MAX_NODES = 1_000_000
+MAX_DEPTH = 200
+
+_TAG = "tag:yaml.org,2002:"
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_BUILDERS: dict[str, Callable[[yaml.ScalarNode], Any]] = {
+    _TAG + "int": _CONSTRUCTOR.construct_yaml_int,
+    _TAG + "float": _CONSTRUCTOR.construct_yaml_float,
+    _TAG + "bool": _CONSTRUCTOR.construct_yaml_bool,
+    _TAG + "null": _CONSTRUCTOR.construct_yaml_null,
+}
+
+
+@dataclass
+class _Budget:
+    nodes: int
+
+
+def compose(path: Path, text: str) -> yaml.Node | None:
+    """The node graph of a one-document YAML text (``None`` when it is empty)."""
+    try:
+        return yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(path, f"invalid YAML: {problem}", line) from None
+    except yaml.YAMLError as exc:
+        raise InputError(path, f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(path, "invalid YAML: nested too deeply") from None
+
+
+def load(path: Path, text: str, *, max_nodes: int = MAX_NODES) -> Any:
+    """Plain Python values (dict, list, str, int, float, bool, None) from YAML text."""
+    node = compose(path, text)
+    if node is None:
+        return None
+    return to_python(path, node, max_nodes=max_nodes)
+
+
+def to_python(path: Path, node: yaml.Node, *, max_nodes: int = MAX_NODES) -> Any:
+    """Convert a composed node (and what it references) within the node budget."""
+    return _convert(path, node, _Budget(max_nodes), 0)
+
+
+def line_of(node: yaml.Node) -> int:
+    """The 1-based line a node starts on."""
+    return int(node.start_mark.line) + 1
+
+
+def _convert(path: Path, node: yaml.Node, budget: _Budget, depth: int) -> Any:
+    budget.nodes -= 1
+    if budget.nodes < 0:
+        raise InputError(path, "YAML expands to too many nodes (alias bomb?)", line_of(node))
+    if depth > MAX_DEPTH:
+        raise InputError(path, f"YAML nested deeper than {MAX_DEPTH} levels", line_of(node))
+    if isinstance(node, yaml.ScalarNode):
+        return _scalar(path, node)
+    if node.tag not in (_TAG + "seq", _TAG + "map"):
+        raise InputError(path, f"unsupported YAML tag {node.tag!r}", line_of(node))
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(path, item, budget, depth + 1) for item in node.value]
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                raise InputError(path, "YAML merge keys (<<) are not supported", line_of(key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError(path, "a mapping key must be a plain value", line_of(key_node))
+            key = _scalar(path, key_node)
+            if key in result:
+                raise InputError(path, f"duplicate key {key!r}", line_of(key_node))
+            result[key] = _convert(path, value_node, budget, depth + 1)
+        return result
+    raise InputError(path, "unsupported YAML node", line_of(node))  # pragma: no cover
+
+
+def _scalar(path: Path, node: yaml.ScalarNode) -> Any:
+    tag = node.tag
+    if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary"):
+        return str(node.value)
+    build = _BUILDERS.get(tag)
+    if build is not None:
+        try:
+            return build(node)
+        except (ValueError, yaml.YAMLError):
+            raise InputError(path, f"bad {tag.removeprefix(_TAG)} value", line_of(node)) from None
+    raise InputError(path, f"unsupported YAML tag {tag!r}", line_of(node))
