@@ -27,3 +27,12 @@ def test_ruff_lint_and_format() -> None:
     assert lint.returncode == 0, lint.stdout + lint.stderr
     fmt = _run(str(ruff), "format", "--check", "--no-cache", ".")
     assert fmt.returncode == 0, fmt.stdout + fmt.stderr
+
+
+def test_version_constant_matches_pyproject() -> None:
+    import tomllib
+
+    from bastion._internal.version import VERSION
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["version"] == VERSION

@@ -15,8 +15,7 @@ from typing import Any
 
 import click
 
-from bastion._internal.advisories.download import DownloadError
-from bastion._internal.errors import BastionError, InputError
+from bastion._internal.errors import BastionError, DownloadError, InputError, UsageError
 from bastion._internal.markers import PLATFORMS, Target
 from bastion._internal.model import Report, Severity
 from bastion._internal.report import FORMATS
@@ -251,6 +250,34 @@ def db_status(db_path: Path | None, fmt: str) -> None:
             ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
         )
         click.echo(f"{key.replace('_', ' ')}: {shown}")
+
+
+@db.command("serve")
+@click.option("--db", "db_path", type=click.Path(path_type=Path), help="Database file.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+def db_serve(db_path: Path | None, host: str, port: int) -> None:
+    """Serve the database over the OSV API (/v1/query, /v1/querybatch, /v1/vulns/ID).
+
+    Point pip-audit at it with '-s osv --osv-url http://HOST:PORT/v1/query' and
+    uv audit with '--service-url http://HOST:PORT/'. Needs 'bastion[server]'.
+    """
+    from bastion._internal.advisories.store import default_db_path, ensure_database
+
+    try:
+        import uvicorn
+
+        from bastion._internal.advisories.server import create_app
+    except ImportError:
+        raise UsageError(
+            "'bastion db serve' needs the server extra: pip install 'bastion[server]'"
+        ) from None
+    target = db_path or default_db_path()
+    if db_path is None:
+        ensure_database(target)
+    app = create_app(target)
+    click.echo(f"bastion: serving {target} on http://{host}:{port}/v1/", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def main(argv: list[str] | None = None) -> int:

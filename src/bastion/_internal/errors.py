@@ -30,3 +30,7 @@ class ConfigError(InputError):
 
 class UsageError(BastionError):
     """The command line asks for something that cannot be done."""
+
+
+class DownloadError(BastionError):
+    """Data could not be fetched (network, HTTP status, size): exit code 2, not 3."""

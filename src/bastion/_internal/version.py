@@ -1,10 +1,9 @@
-"""The version of bastion, read from the installed metadata."""
+"""The version of bastion (kept equal to pyproject.toml's by a test).
+
+A constant rather than ``importlib.metadata``: reading installed metadata costs
+about 20 ms at every start, a tenth of a whole audit.
+"""
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    VERSION = version("bastion")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    VERSION = "0.0.0+unknown"
+VERSION = "0.1.0"

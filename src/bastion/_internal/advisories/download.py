@@ -9,15 +9,11 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from bastion._internal.errors import BastionError
+from bastion._internal.errors import DownloadError
 
 OSV_PYPI_URL = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 TIMEOUT_SECONDS = 60
 MAX_DOWNLOAD_BYTES = 1024 * 1024 * 1024
-
-
-class DownloadError(BastionError):
-    """The advisory data could not be fetched (network, HTTP status, size)."""
 
 
 def download(url: str, folder: Path) -> Path:

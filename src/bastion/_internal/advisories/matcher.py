@@ -40,40 +40,55 @@ def _event_key(event: Event) -> Version | None:
     return parse_version(event.version)
 
 
-def in_range(version: Version, events: tuple[Event, ...], warnings: ParseWarnings) -> bool:
-    """True when ``version`` lies in the range the events describe."""
-    keyed: list[tuple[Version, int, Event]] = []
+@lru_cache(maxsize=65536)
+def _prepared(
+    events: tuple[Event, ...],
+) -> tuple[tuple[tuple[Version, str], ...], tuple[Version, ...]] | None:
+    """Events sorted by version (record order kept at ties) and the limits; None if unparsable."""
+    keyed: list[tuple[Version, int, str]] = []
     for position, event in enumerate(events):
         key = _event_key(event)
         if key is None:
-            warnings.add("unparsable version in a range")
-            return False
-        keyed.append((key, position, event))
-    limits = [key for key, _, event in keyed if event.kind == "limit"]
+            return None
+        keyed.append((key, position, event.kind))
+    ordered = tuple((key, kind) for key, _, kind in sorted(keyed, key=lambda k: (k[0], k[1])))
+    limits = tuple(key for key, kind in ordered if kind == "limit")
+    return ordered, limits
+
+
+def in_range(version: Version, events: tuple[Event, ...], warnings: ParseWarnings) -> bool:
+    """True when ``version`` lies in the range the events describe."""
+    prepared = _prepared(events)
+    if prepared is None:
+        warnings.add("unparsable version in a range")
+        return False
+    ordered, limits = prepared
     if limits and all(version >= limit for limit in limits):
         return False
     affected = False
-    # Sort by version; at equal versions keep the record's order (stable sort).
-    for key, _, event in sorted(keyed, key=lambda item: (item[0], item[1])):
-        if event.kind == "introduced":
-            if version >= key:
-                affected = True
-        elif event.kind == "fixed":
-            if version >= key:
-                affected = False
-        elif event.kind == "last_affected" and version > key:
+    for key, kind in ordered:
+        if version < key:
+            break  # events are sorted: none further can apply
+        if kind == "introduced":
+            affected = True
+        elif kind == "fixed" or (kind == "last_affected" and version > key):
             affected = False
     return affected
+
+
+@lru_cache(maxsize=16384)
+def _listed(versions: tuple[str, ...]) -> tuple[frozenset[str], frozenset[Version]]:
+    """A ``versions`` list as exact strings and as normalised PEP 440 versions (sets)."""
+    parsed = (parse_version(v) for v in versions)
+    return frozenset(versions), frozenset(v for v in parsed if v is not None)
 
 
 def is_affected(affected: Affected, version_text: str, warnings: ParseWarnings) -> bool:
     """True when the package version is affected by this ``affected`` entry."""
     version = parse_version(version_text)
-    for listed in affected.versions:
-        if listed == version_text:
-            return True
-        listed_version = parse_version(listed)
-        if version is not None and listed_version is not None and listed_version == version:
+    if affected.versions:
+        exact, normalised = _listed(affected.versions)
+        if version_text in exact or (version is not None and version in normalised):
             return True
     if version is None:
         return False

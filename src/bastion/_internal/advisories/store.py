@@ -21,7 +21,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from bastion._internal import safe_yaml
 from bastion._internal.advisories.osv import Advisory, ParseWarnings, parse_record
 from bastion._internal.errors import InputError
 
@@ -147,6 +146,8 @@ def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, 
             warnings.add("record is not JSON")
             return None
     else:
+        from bastion._internal import safe_yaml  # PyYAML only for YAML trees
+
         try:
             raw = safe_yaml.load(Path(name), data.decode("utf-8"), max_nodes=YAML_MAX_NODES)
         except (InputError, UnicodeDecodeError):
@@ -242,12 +243,18 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
     return ImportResult(read, added, updated, unchanged, warnings.counts)
 
 
-def open_database(db_path: Path) -> sqlite3.Connection:
-    """Open an existing database read-only; a missing or foreign file is an ``InputError``."""
+def open_database(db_path: Path, *, any_thread: bool = False) -> sqlite3.Connection:
+    """Open an existing database read-only; a missing or foreign file is an ``InputError``.
+
+    ``any_thread`` lets a server create the connection in one thread and use it
+    (serially) from its event loop's thread.
+    """
     if not db_path.is_file():
         raise InputError(db_path, "no advisory database; run 'bastion db update'")
     try:
-        connection = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+        connection = sqlite3.connect(
+            f"file:{db_path}?mode=ro", uri=True, check_same_thread=not any_thread
+        )
         _check_schema(connection, db_path)
     except sqlite3.DatabaseError as exc:
         raise InputError(db_path, f"not an advisory database: {exc}") from None
@@ -302,13 +309,28 @@ def ensure_database(db_path: Path) -> bool:
     return True
 
 
-def advisories_for(db: sqlite3.Connection, package: str) -> list[Advisory]:
-    """Every non-withdrawn advisory that names the canonical package."""
+def records_for(db: sqlite3.Connection, package: str) -> list[tuple[Advisory, str]]:
+    """Every non-withdrawn record naming the canonical package, parsed and as stored (JSON)."""
     warnings = ParseWarnings()
     rows = db.execute(
         "SELECT a.record FROM affected f JOIN advisory a ON a.id = f.advisory_id "
         "WHERE f.package = ? AND a.withdrawn = 0",
         (package,),
     )
-    found = [parse_record(json.loads(record), warnings) for (record,) in rows]
-    return [a for a in found if a is not None]
+    found = []
+    for (record,) in rows:
+        advisory = parse_record(json.loads(record), warnings)
+        if advisory is not None:
+            found.append((advisory, record))
+    return found
+
+
+def advisories_for(db: sqlite3.Connection, package: str) -> list[Advisory]:
+    """Every non-withdrawn advisory that names the canonical package."""
+    return [advisory for advisory, _ in records_for(db, package)]
+
+
+def record_by_id(db: sqlite3.Connection, advisory_id: str) -> str | None:
+    """The stored JSON of one record (withdrawn ones included), or ``None``."""
+    row = db.execute("SELECT record FROM advisory WHERE id = ?", (advisory_id,)).fetchone()
+    return None if row is None else str(row[0])

@@ -22,6 +22,7 @@ class Fields:
 
     def __init__(self, path: Path, line_of: Callable[[int], int | None] | None = None) -> None:
         self.path = path
+        self.resolved = path.resolve()  # once: resolving per package costs a syscall each
         self._line_of = line_of
 
     def line(self, index: int | None) -> int | None:

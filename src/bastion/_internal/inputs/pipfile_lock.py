@@ -67,7 +67,7 @@ def _package(
     section: str,
     named_sources: dict[str, str],
 ) -> LockedPackage:
-    where = Location(fields.path.resolve(), line)
+    where = Location(fields.resolved, line)
     hashes: dict[str, list[str]] = {}
     for value in fields.strings(entry.get("hashes", []), f"'hashes' of {raw_name}"):
         add_hash(hashes, *fields.hash_value(value, None))

@@ -67,7 +67,7 @@ def _package(
     return LockedPackage(
         name=name,
         version=version,
-        location=Location(fields.path.resolve(), fields.line(index)),
+        location=Location(fields.resolved, fields.line(index)),
         hashes=hashes,
         source_kind=kind,
         source=url,

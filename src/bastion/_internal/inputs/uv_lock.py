@@ -64,7 +64,7 @@ def _package(fields: Fields, index: int, entry: dict[str, Any]) -> LockedPackage
     return LockedPackage(
         name=name,
         version=version,
-        location=Location(fields.path.resolve(), fields.line(index)),
+        location=Location(fields.resolved, fields.line(index)),
         hashes=hashes,
         source_kind=kind,
         source=location_value,
