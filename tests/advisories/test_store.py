@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import sqlite3
+import tarfile
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bastion._internal.advisories.osv import ParseWarnings, parse_record
 from bastion._internal.advisories.store import (
     advisories_for,
     import_records,
@@ -22,7 +24,7 @@ from bastion._internal.advisories.store import (
 )
 from bastion._internal.errors import InputError
 from tests.advisories.test_matcher import SNAPSHOT
-from tests.conftest import run_cli
+from tests.conftest import DATA, run_cli
 
 
 def record(
@@ -204,3 +206,24 @@ def test_yaml_tree_like_pypa_advisory_database(tmp_path: Path) -> None:
         assert advisory.aliases == ("CVE-2099-1",)
         assert advisory.modified.isoformat() == "2025-03-01T10:00:00+00:00"
         assert newest_modified(db) is not None
+
+
+def test_real_pypa_yaml_tree_matches_the_json_snapshot(tmp_path: Path) -> None:
+    with tarfile.open(DATA / "osv" / "pypa-advisory-database-vulns.tar.gz") as archive:
+        archive.extractall(tmp_path / "tree", filter="data")
+    db_path = tmp_path / "yaml.sqlite3"
+    result = import_records(tmp_path / "tree", db_path)
+    assert (result.read, result.added, sum(result.skipped.values())) == (2661, 2661, 0)
+    warnings = ParseWarnings()
+    with closing(open_database(db_path)) as db:
+        from_yaml = {
+            rid: parse_record(json.loads(raw), warnings)
+            for rid, raw in db.execute("SELECT id, record FROM advisory")
+        }
+    with zipfile.ZipFile(SNAPSHOT) as archive:
+        from_json = {
+            name.removesuffix(".json"): parse_record(json.loads(archive.read(name)), warnings)
+            for name in archive.namelist()
+            if name.startswith("PYSEC-")
+        }
+    assert from_yaml == from_json
