@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bastion
-from tests.conftest import EXAMPLE, REPO
+from tests.conftest import EXAMPLE, OLD_DATA_OK, REPO, MakeProject
 
 
 def test_check_returns_a_report() -> None:
@@ -23,3 +23,14 @@ def test_bastion_passes_its_own_check() -> None:
     assert "requirements" in formats  # the hash-locked requirement files were read
     statuses = {r.control: r.status.value for r in report.results}
     assert statuses == {"pinning": "pass", "advisories": "pass", "ruff-security": "pass"}
+
+
+def test_audit_api(make_project: MakeProject) -> None:
+    root = make_project(
+        {"requirements.txt": "pyyaml==5.3.1\nidna==3.7\n", "bastion.toml": OLD_DATA_OK}
+    )
+    report = bastion.audit(root)
+    assert [(f.rule_id, f.package, f.aliases[0]) for f in report.findings] == [
+        ("known-vulnerable", "pyyaml", "PYSEC-2021-142")
+    ]
+    assert report.exit_code == 1

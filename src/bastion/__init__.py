@@ -5,6 +5,7 @@ The public API is small::
     import bastion
     report = bastion.check("path/to/project")
     report.exit_code, report.findings, report.coverage
+    vulnerable = bastion.audit("path/to/project")   # the advisory layer alone
 
 Everything under ``bastion._internal`` may change without notice.
 """
@@ -40,6 +41,25 @@ def check(path: str | PathLike[str] = ".", *, fail_on: Severity | None = None) -
     return run_check(Path(path), fail_on=fail_on)
 
 
+def audit(
+    path: str | PathLike[str] = ".",
+    *,
+    db: str | PathLike[str] | None = None,
+    fail_on: Severity | None = None,
+) -> Report:
+    """Audit the project's pinned packages against the offline advisory database.
+
+    ``db`` is the database file (default: the user cache, created from the
+    bundled OSV snapshot on first use). Findings are ``known-vulnerable`` and
+    ``known-malicious``, one per vulnerability per package version.
+    """
+    from bastion._internal.controls.advisories import AdvisoryControl
+    from bastion._internal.engine import run_check
+
+    db_path = Path(db) if db is not None else None
+    return run_check(Path(path), fail_on=fail_on, controls=[AdvisoryControl(db_path)])
+
+
 __all__ = [
     "BastionError",
     "ConfigError",
@@ -54,5 +74,6 @@ __all__ = [
     "Severity",
     "ThreatCoverage",
     "__version__",
+    "audit",
     "check",
 ]

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bastion._internal.advisories.matcher import is_affected, parse_version
 from bastion._internal.advisories.osv import Affected, ParseWarnings, parse_record
@@ -176,3 +178,57 @@ def test_oracle_over_the_real_snapshot() -> None:
     # outside every range as written (e.g. django 3.2a1 under "introduced: 3.2"): errors
     # in the records, which the versions list still catches.
     assert missed_by_ranges <= 42
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+_event = st.dictionaries(
+    st.sampled_from(["introduced", "fixed", "last_affected", "limit", "bogus"]),
+    st.sampled_from(["0", "1.0", "1.0rc1", "2!1", "1.0+local", "x.y", ""]) | st.text(max_size=6),
+    min_size=0,
+    max_size=2,
+)
+_record = st.fixed_dictionaries(
+    {
+        "id": st.text(min_size=1, max_size=8),
+        "modified": st.sampled_from(["2024-01-01T00:00:00Z", "yesterday", "2024-13-01"]),
+        "affected": st.lists(
+            st.fixed_dictionaries(
+                {
+                    "package": st.fixed_dictionaries(
+                        {"ecosystem": st.just("PyPI"), "name": st.just("pkg")}
+                    ),
+                    "versions": st.lists(st.text(max_size=6), max_size=3) | _json,
+                    "ranges": st.lists(
+                        st.fixed_dictionaries(
+                            {
+                                "type": st.sampled_from(["ECOSYSTEM", "GIT"]),
+                                "events": st.lists(_event, max_size=4) | _json,
+                            }
+                        ),
+                        max_size=2,
+                    ),
+                }
+            ),
+            max_size=2,
+        ),
+    },
+    optional={"aliases": _json, "severity": _json, "withdrawn": _json, "summary": _json},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_record | _json, st.text(max_size=8) | st.sampled_from(["1.0", "0.5", "2!0"]))
+def test_fuzzed_records_never_crash_the_parser_or_matcher(data: object, version: str) -> None:
+    warnings = ParseWarnings()
+    advisory = parse_record(data, warnings)
+    if advisory is None:
+        assert warnings.total >= 1
+        return
+    for entry in advisory.affected:
+        assert isinstance(is_affected(entry, version, warnings), bool)
