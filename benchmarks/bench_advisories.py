@@ -233,38 +233,18 @@ def main() -> int:
             env = {**os.environ, "NO_COLOR": "1", "BASTION_CACHE_DIR": str(root / "cache")}
             config = root / "bastion.toml"
             config.write_text("advisory-warn-days = 3650\nadvisory-max-days = 3650\n")
+
+            def audit_command(*inputs: str) -> list[str]:
+                options = ["--db", str(db), "--config", str(config), "--format", "json"]
+                return [bastion, "audit", *inputs, *options]
+
             for size in [int(s) for s in args.sizes.split(",")]:
                 folder = root / f"lock-{size}"
                 write_inputs(folder, pins(size))
                 tools: dict[str, tuple[list[str], Callable[[str], set[tuple[str, str, str]]]]] = {
-                    "bastion audit (uv.lock)": (
-                        [
-                            bastion,
-                            "audit",
-                            "--lock",
-                            "uv.lock",
-                            "--db",
-                            str(db),
-                            "--config",
-                            str(config),
-                            "--format",
-                            "json",
-                        ],
-                        parse_bastion,
-                    ),
+                    "bastion audit (uv.lock)": (audit_command("--lock", "uv.lock"), parse_bastion),
                     "bastion audit (requirements)": (
-                        [
-                            bastion,
-                            "audit",
-                            "-r",
-                            "requirements.txt",
-                            "--db",
-                            str(db),
-                            "--config",
-                            str(config),
-                            "--format",
-                            "json",
-                        ],
+                        audit_command("-r", "requirements.txt"),
                         parse_bastion,
                     ),
                     "pip-audit": (
