@@ -36,6 +36,11 @@ KNOWN_KEYS = frozenset(
         "advisory-max-days",
         "target-python",
         "target-platform",
+        "typosquat-corpus",
+        "typosquat-exempt-rank",
+        "typosquat-download-ratio",
+        "approved-packages",
+        "approved-packages-file",
     }
 )
 WAIVER_KEYS = frozenset({"id", "reason", "expires", "package", "versions"})
@@ -53,6 +58,11 @@ class Config:
     advisory_warn_days: int = DEFAULT_ADVISORY_WARN_DAYS
     advisory_max_days: int = DEFAULT_ADVISORY_MAX_DAYS
     target: Target | None = None
+    typosquat_corpus: Path | None = None
+    typosquat_exempt_rank: int = 1000
+    typosquat_download_ratio: int = 1000
+    approved_packages: frozenset[str] | None = None  # None: no approved list configured
+    approved_packages_file: Path | None = None
 
 
 def find_config(root: Path) -> Path | None:
@@ -133,7 +143,9 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
     except ValueError as exc:
         key = "target-python" if python is not None else "target-platform"
         raise ConfigError(path, str(exc), lines.key(key)) from None
+    names = _names_settings(path, lines, table)
     return Config(
+        **names,
         path=path.resolve(),
         fail_on=fail_on,
         disable=frozenset(disable),
@@ -143,6 +155,34 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
         advisory_max_days=max_days,
         target=target,
     )
+
+
+def _names_settings(path: Path, lines: _Lines, table: dict[str, Any]) -> dict[str, Any]:
+    """The typosquat and approved-list keys, validated; paths relative to the config file."""
+    settings: dict[str, Any] = {}
+    folder = path.resolve().parent
+    for key, field_name in (
+        ("typosquat-corpus", "typosquat_corpus"),
+        ("approved-packages-file", "approved_packages_file"),
+    ):
+        if key in table:
+            value = table[key]
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(path, f"{key} should be a path", lines.key(key))
+            settings[field_name] = folder / value
+    for key, field_name in (
+        ("typosquat-exempt-rank", "typosquat_exempt_rank"),
+        ("typosquat-download-ratio", "typosquat_download_ratio"),
+    ):
+        if key in table:
+            value = table[key]
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ConfigError(path, f"{key} should be a whole number", lines.key(key))
+            settings[field_name] = value
+    if "approved-packages" in table:
+        names = _strings(path, lines, table, "approved-packages")
+        settings["approved_packages"] = frozenset(canonical(n) for n in names)
+    return settings
 
 
 def _days(path: Path, lines: _Lines, table: dict[str, Any], key: str, default: int) -> int:

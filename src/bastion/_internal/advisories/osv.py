@@ -85,6 +85,11 @@ def parse_timestamp(value: object) -> datetime | None:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
+def _list(value: object) -> list[Any]:
+    """A JSON array, or nothing when the field has another type (hostile data)."""
+    return value if isinstance(value, list) else []
+
+
 def _strings(value: object) -> tuple[str, ...]:
     if not isinstance(value, list):
         return ()
@@ -101,7 +106,7 @@ def _ranges(raw: object, warnings: ParseWarnings) -> tuple[tuple[Event, ...], ..
             continue  # GIT and SEMVER ranges do not describe PyPI versions
         events = []
         valid = isinstance(item.get("events"), list)
-        for event in item.get("events") or []:
+        for event in _list(item.get("events")):
             if not isinstance(event, dict) or len(event) != 1:
                 valid = False
                 break
@@ -127,7 +132,7 @@ def parse_record(data: Any, warnings: ParseWarnings) -> Advisory | None:
         warnings.add("record with a bad 'modified' timestamp")
         return None
     affected = []
-    for entry in data.get("affected") or []:
+    for entry in _list(data.get("affected")):
         if not isinstance(entry, dict) or not isinstance(entry.get("package"), dict):
             warnings.add("affected entry without a package")
             continue
@@ -143,12 +148,12 @@ def parse_record(data: Any, warnings: ParseWarnings) -> Advisory | None:
         )
     severity = tuple(
         s["score"]
-        for s in data.get("severity") or []
+        for s in _list(data.get("severity"))
         if isinstance(s, dict) and isinstance(s.get("score"), str)
     )
     references = tuple(
         r["url"]
-        for r in data.get("references") or []
+        for r in _list(data.get("references"))
         if isinstance(r, dict) and isinstance(r.get("url"), str)
     )
     summary = data.get("summary")

@@ -1,0 +1,140 @@
+"""The ``typosquat`` and ``approved-packages`` controls (threat typosquat).
+
+``typosquat`` judges every locked name against the popularity corpus, names
+alone (no advisory data). ``approved-packages`` reports every locked package
+missing from the project's approved list, when one is configured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bastion._internal.controls.base import Project, not_configured, result
+from bastion._internal.model import ControlResult, Finding, LockedPackage, Severity
+from bastion._internal.names.approved import read_approved
+from bastion._internal.names.corpus import load_corpus
+from bastion._internal.names.typosquat import TyposquatIndex
+from bastion._internal.rules import DOCS, Rule, register
+
+REPORT_CONFIDENCE = 0.6
+HIGH_CONFIDENCE = 0.8
+_HELP = f"{DOCS}/layers/names.md"
+register(
+    Rule(
+        "typosquat",
+        "Typosquat",
+        "A locked package's name imitates a much more popular project.",
+        "If you meant the popular project, fix the name; if not, waive with a reason.",
+        Severity.HIGH,
+        "typosquat",
+        "typosquat",
+        _HELP,
+    ),
+    Rule(
+        "unapproved-package",
+        "UnapprovedPackage",
+        "A locked package is not on the approved-package list.",
+        "Review the new dependency, then add it with 'bastion names approve'.",
+        Severity.MEDIUM,
+        "typosquat",
+        "approved-packages",
+        _HELP,
+    ),
+)
+
+
+def locked_names(project: Project) -> Iterator[LockedPackage]:
+    """The first locked occurrence of every non-local package name."""
+    seen: set[str] = set()
+    for source in project.inputs.sources:
+        for package in source.packages:
+            if not package.is_local and package.name not in seen:
+                seen.add(package.name)
+                yield package
+
+
+class TyposquatControl:
+    """Look-alikes of popular names among the locked packages."""
+
+    id = "typosquat"
+    title = "Typosquat check (names against the 15,000 most-downloaded)"
+    threats: tuple[str, ...] = ("typosquat",)
+
+    def run(self, project: Project) -> ControlResult:
+        """Judge every locked name."""
+        packages = list(locked_names(project))
+        if not packages:
+            return not_configured(self, "no packages to judge")
+        config = project.config
+        corpus = load_corpus(config.typosquat_corpus)
+        index = TyposquatIndex(
+            corpus,
+            exempt_rank=config.typosquat_exempt_rank,
+            download_ratio=config.typosquat_download_ratio,
+        )
+        findings = []
+        for package in packages:
+            try:
+                found = index.judge(package.name)
+            except ValueError:
+                continue  # a reader already refused invalid names; nothing to judge
+            if found is None or found.confidence < REPORT_CONFIDENCE:
+                continue
+            findings.append(
+                Finding(
+                    rule_id="typosquat",
+                    severity=Severity.HIGH
+                    if found.confidence >= HIGH_CONFIDENCE
+                    else Severity.MEDIUM,
+                    threat="typosquat",
+                    control=self.id,
+                    message=(
+                        f"{package.name} looks like {found.imitates} (download rank "
+                        f"{found.imitated_rank}): {found.transformation}, confidence "
+                        f"{found.confidence:.2f}"
+                    ),
+                    location=package.location,
+                    remediation=(
+                        f"if you meant {found.imitates}, fix the name; if {package.name} is "
+                        "intended, waive 'typosquat' for it with a reason"
+                    ),
+                    package=package.name,
+                    version=package.version,
+                )
+            )
+        detail = f"{len(packages)} names against {len(corpus)} popular names"
+        return result(self, findings, detail)
+
+
+class ApprovedPackagesControl:
+    """Every locked package must be on the approved list (when there is one)."""
+
+    id = "approved-packages"
+    title = "Approved-package list"
+    threats: tuple[str, ...] = ("typosquat",)
+
+    def run(self, project: Project) -> ControlResult:
+        """Report packages not on the list."""
+        config = project.config
+        approved = set(config.approved_packages or ())
+        if config.approved_packages_file is not None:
+            approved |= read_approved(config.approved_packages_file)
+        elif config.approved_packages is None:
+            return not_configured(self, "no approved-packages list configured")
+        packages = list(locked_names(project))
+        findings = [
+            Finding(
+                rule_id="unapproved-package",
+                severity=Severity.MEDIUM,
+                threat="typosquat",
+                control=self.id,
+                message=f"{package.name} is a new dependency, not yet approved",
+                location=package.location,
+                remediation="review it, then run 'bastion names approve' to add it",
+                package=package.name,
+                version=package.version,
+            )
+            for package in packages
+            if package.name not in approved
+        ]
+        return result(self, findings, f"{len(packages)} names against {len(approved)} approved")

@@ -1,0 +1,1 @@
+"""Judging package names: look-alikes of popular projects, approved lists."""

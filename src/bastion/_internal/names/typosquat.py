@@ -1,0 +1,221 @@
+"""Look-alike names: which popular project a name imitates, how, and how surely.
+
+Judged on names alone (no advisory data). Every check is a dictionary lookup
+in an index built once over the corpus, never a scan of the corpus per name:
+
+- ``separators``: the same letters with separators dropped or changed
+  (``python-dateutil`` / ``pythondateutil``);
+- ``confusable``: visually confusable characters (l/I/1, O/0, rn/m, vv/w);
+- ``repeated-character``: a doubled letter added or removed (``requestss``);
+- ``omission``, ``insertion``, ``substitution`` (weighted by keyboard
+  adjacency), ``transposition`` of adjacent letters: one edit, found with a
+  deletion-neighbourhood index (each corpus name and its one-letter deletions);
+- ``word-order``: the same words around separators in another order;
+- ``affix``: a popular name with ``py``/``python`` prefixes, ``-py``,
+  ``-python``, ``-lib``, ``-sdk``, ``-api``, ``-client``, ``-dev`` suffixes or
+  trailing digits and versions added;
+- ``combination``: a popular name combined with another word (weak evidence:
+  low confidence, below the default reporting threshold).
+
+A candidate that is itself popular is not flagged: when its rank is within
+``exempt_rank``, or its downloads are at least 1/``download_ratio`` of the
+name it resembles.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from bastion._internal.inputs.common import canonical
+from bastion._internal.names.corpus import MAX_NAME_LENGTH, Corpus
+
+DEFAULT_EXEMPT_RANK = 1000
+DEFAULT_DOWNLOAD_RATIO = 1000
+MIN_EDIT_TARGET = 4  # one-letter edits of shorter names are mostly other real names
+COMBINATION_TOP = 1000
+
+_VALID = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_SEPARATORS = re.compile(r"[-_.]+")
+_TRAILING_VERSION = re.compile(r"(-?\d+)+$")  # canonical names: 2.0 is 2-0
+_PREFIXES = ("python-", "python", "py-", "py")
+_SUFFIXES = ("-python", "-py", "py", "-lib", "lib", "-sdk", "-api", "-client", "-dev")
+_KEYBOARD = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_KEY_POSITION = {
+    ch: (row, col) for row, keys in enumerate(_KEYBOARD) for col, ch in enumerate(keys)
+}
+
+CONFIDENCE = {
+    "separators": 0.95,
+    "confusable": 0.95,
+    "repeated-character": 0.9,
+    "transposition": 0.85,
+    "omission": 0.8,
+    "substitution-adjacent": 0.8,
+    "word-order": 0.8,
+    "insertion": 0.75,
+    "affix": 0.7,
+    "substitution": 0.65,
+    "combination": 0.4,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Resemblance:
+    """A candidate name that imitates a popular one."""
+
+    name: str  # the candidate, canonical
+    imitates: str  # the popular name, canonical
+    transformation: str
+    confidence: float
+    imitated_rank: int
+
+
+def validate(raw: str) -> str:
+    """The canonical form of a project name; ``ValueError`` when it cannot be one."""
+    if not raw:
+        raise ValueError("empty name")
+    if len(raw) > MAX_NAME_LENGTH:
+        raise ValueError(f"name longer than {MAX_NAME_LENGTH} characters")
+    if not _VALID.match(raw):
+        shown = raw.encode("ascii", "backslashreplace").decode()[:60]
+        raise ValueError(f"not a valid project name: {shown!r}")
+    return canonical(raw)
+
+
+def _squash(name: str) -> str:
+    return _SEPARATORS.sub("", name)
+
+
+def _skeleton(raw: str) -> str:
+    """Separators dropped, confusable characters folded (works on raw or canonical)."""
+    text = raw.replace("I", "l").lower().replace("1", "l").replace("0", "o")
+    return _squash(text).replace("rn", "m").replace("vv", "w")
+
+
+def _collapse(name: str) -> str:
+    return re.sub(r"(.)\1+", r"\1", name)
+
+
+def _words(name: str) -> str | None:
+    parts = _SEPARATORS.split(name)
+    return "-".join(sorted(parts)) if len(parts) > 1 else None
+
+
+def _deletions(name: str) -> Iterator[tuple[int, str]]:
+    for i in range(len(name)):
+        yield i, name[:i] + name[i + 1 :]
+
+
+def _adjacent(a: str, b: str) -> bool:
+    pa, pb = _KEY_POSITION.get(a), _KEY_POSITION.get(b)
+    return pa is not None and pb is not None and abs(pa[0] - pb[0]) <= 1 and abs(pa[1] - pb[1]) <= 1
+
+
+class TyposquatIndex:
+    """Lookup tables over a corpus, built once (linear in the corpus size)."""
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        *,
+        exempt_rank: int = DEFAULT_EXEMPT_RANK,
+        download_ratio: int = DEFAULT_DOWNLOAD_RATIO,
+    ) -> None:
+        self.corpus = corpus
+        self.exempt_rank = exempt_rank
+        self.download_ratio = download_ratio
+        self._squashed: dict[str, str] = {}
+        self._skeletons: dict[str, str] = {}
+        self._collapsed: dict[str, str] = {}
+        self._words: dict[str, str] = {}
+        self._deleted: dict[str, list[tuple[str, int]]] = {}  # key -> (name, deleted index)
+        for name in corpus.ranks:  # most popular first: setdefault keeps the best target
+            self._squashed.setdefault(_squash(name), name)
+            self._skeletons.setdefault(_skeleton(name), name)
+            self._collapsed.setdefault(_collapse(_squash(name)), name)
+            words = _words(name)
+            if words is not None:
+                self._words.setdefault(words, name)
+            if len(name) >= MIN_EDIT_TARGET:
+                self._deleted.setdefault(name, []).append((name, -1))
+                for i, key in _deletions(name):
+                    self._deleted.setdefault(key, []).append((name, i))
+
+    def judge(self, raw: str) -> Resemblance | None:
+        """The most likely imitation for a name, or ``None``. ``ValueError`` for a bad name."""
+        name = validate(raw)
+        rank = self.corpus.ranks.get(name)
+        if rank is not None and rank <= self.exempt_rank:
+            return None
+        best: Resemblance | None = None
+        for target, kind in self._candidates(raw, name):
+            if target == name or self._exempt(name, target):
+                continue
+            found = Resemblance(name, target, kind, CONFIDENCE[kind], self.corpus.ranks[target])
+            if best is None or (found.confidence, -found.imitated_rank) > (
+                best.confidence,
+                -best.imitated_rank,
+            ):
+                best = found
+        if best is not None and best.transformation == "substitution-adjacent":
+            return Resemblance(
+                best.name, best.imitates, "substitution", best.confidence, best.imitated_rank
+            )
+        return best
+
+    def _exempt(self, name: str, target: str) -> bool:
+        mine = self.corpus.downloads.get(name)
+        if mine is None:
+            return False
+        return mine * self.download_ratio >= self.corpus.downloads[target]
+
+    def _candidates(self, raw: str, name: str) -> Iterator[tuple[str, str]]:
+        squashed = _squash(name)
+        if (target := self._squashed.get(squashed)) is not None:
+            yield target, "separators"
+        if (target := self._skeletons.get(_skeleton(raw))) is not None:
+            yield target, "confusable"
+        collapsed = _collapse(squashed)
+        if collapsed != squashed and (target := self._collapsed.get(collapsed)) is not None:
+            yield target, "repeated-character"
+        words = _words(name)
+        if words is not None and (target := self._words.get(words)) is not None:
+            yield target, "word-order"
+        yield from self._edits(name)
+        yield from self._affixes(name)
+
+    def _edits(self, name: str) -> Iterator[tuple[str, str]]:
+        for target, deleted in self._deleted.get(name, ()):
+            if deleted >= 0:
+                yield target, "omission"  # the candidate lacks one letter of the target
+        for i, key in _deletions(name):
+            for target, deleted in self._deleted.get(key, ()):
+                if deleted < 0:
+                    neighbours = name[max(i - 1, 0) : i] + name[i + 1 : i + 2]
+                    yield target, "repeated-character" if name[i] in neighbours else "insertion"
+                elif deleted == i:
+                    adjacent = _adjacent(name[i], target[i])
+                    yield target, "substitution-adjacent" if adjacent else "substitution"
+                elif abs(deleted - i) == 1:
+                    low = min(i, deleted)
+                    if name[low : low + 2] == target[low : low + 2][::-1]:
+                        yield target, "transposition"
+
+    def _affixes(self, name: str) -> Iterator[tuple[str, str]]:
+        stems = {_TRAILING_VERSION.sub("", name)}
+        stems |= {name.removeprefix(p) for p in _PREFIXES if name.startswith(p)}
+        stems |= {name.removesuffix(s) for s in _SUFFIXES if name.endswith(s)}
+        for stem in list(stems):
+            stems |= {stem.removesuffix(s) for s in _SUFFIXES if stem.endswith(s)}
+        for stem in stems:
+            stem = stem.strip("-")
+            if stem != name and len(stem) >= 3 and stem in self.corpus.ranks:
+                yield stem, "affix"
+        parts = name.split("-")
+        if len(parts) > 1:
+            for part in parts:
+                rank = self.corpus.ranks.get(part)
+                if rank is not None and rank <= COMBINATION_TOP and len(part) >= 4:
+                    yield part, "combination"
