@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion._internal.errors import InputError
+from bastion._internal.inputs.common import canonical
 from bastion._internal.names.corpus import Corpus, load_corpus
-from bastion._internal.names.typosquat import TyposquatIndex, validate
+from bastion._internal.names.typosquat import INDEX_AFTER, TyposquatIndex, validate
+from tests.advisories.test_matcher import SNAPSHOT
 
 INDEX = TyposquatIndex(load_corpus())
 
@@ -113,3 +116,31 @@ def test_any_text_is_judged_or_refused(raw: str) -> None:
     except ValueError:
         return
     assert found is None or 0 < found.confidence <= 1
+
+
+def test_trial_edits_and_the_deletion_index_find_the_same() -> None:
+    corpus = load_corpus()
+    with zipfile.ZipFile(SNAPSHOT) as archive:
+        malicious = sorted(
+            canonical(entry["package"]["name"])
+            for member in archive.namelist()[:3000]
+            if member.startswith("MAL-")
+            for entry in json.loads(archive.read(member)).get("affected", [])
+        )
+    names = malicious[:600] + list(corpus.ranks)[::75]
+    by_trial = TyposquatIndex(corpus)
+    indexed = TyposquatIndex(corpus)
+    indexed.use_deletion_index()
+    found = [by_trial.judge(n) for n in names]
+    assert found == [indexed.judge(n) for n in names]
+    assert sum(r is not None for r in found) > 50  # the sample exercises real resemblances
+
+
+def test_the_index_is_built_after_many_names() -> None:
+    index = TyposquatIndex(Corpus("t", {"famous": 1}, {"famous": 10}))
+    for _ in range(INDEX_AFTER):
+        index.judge("famus")
+    assert not index.has_deletion_index
+    found = index.judge("famus")
+    assert index.has_deletion_index
+    assert found is not None and found.transformation == "omission"
