@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
 
 from packaging.version import Version
 
@@ -43,7 +42,6 @@ class Vulnerability:
     malicious: bool
     fixed_in: tuple[str, ...]  # versions the records name as fixed, above this one
     references: tuple[str, ...]
-    published: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,24 +139,8 @@ def _vulnerability(package: str, version: str, group: list[Advisory]) -> Vulnera
     else:
         rated = max((rate(a.severity, a.severity_label) for a in group), key=lambda r: r.severity)
         severity, basis = rated.severity, rated.basis
-    current = parse_version(version)
-    fixed = {
-        event.version
-        for a in group
-        for entry in a.affected
-        if entry.package == package
-        for events in entry.ranges
-        for event in events
-        if event.kind == "fixed"
-    }
-    above = {
-        parsed: text
-        for text in fixed
-        if (parsed := parse_version(text)) is not None and (current is None or parsed > current)
-    }
-    fixed_versions = [above[v] for v in sorted(above)]
+    above = _fixed_above(group, package, parse_version(version))
     references = tuple(dict.fromkeys(r for a in group for r in a.references))
-    published = min((a.published for a in group if a.published), default=None)
     return Vulnerability(
         package=package,
         version=version,
@@ -168,32 +150,37 @@ def _vulnerability(package: str, version: str, group: list[Advisory]) -> Vulnera
         severity=severity,
         severity_basis=basis,
         malicious=malicious,
-        fixed_in=tuple(fixed_versions),
+        fixed_in=tuple(above[v] for v in sorted(above)),
         references=references,
-        published=published,
     )
 
 
-def _fix(records: list[Advisory], package: str, version: str) -> str | None:
-    current = parse_version(version)
-    candidates: dict[Version, str] = {}
+def _fixed_above(
+    records: list[Advisory], package: str, current: Version | None
+) -> dict[Version, str]:
+    """Versions the records name as ``fixed`` for the package, above ``current``, as written."""
+    found: dict[Version, str] = {}
     for advisory in records:
         for entry in advisory.affected:
             if entry.package != package:
                 continue
             for events in entry.ranges:
                 for event in events:
-                    parsed = parse_version(event.version)
-                    if event.kind != "fixed" or parsed is None:
-                        continue
-                    if current is None or parsed > current:
-                        candidates.setdefault(parsed, event.version)
+                    parsed = parse_version(event.version) if event.kind == "fixed" else None
+                    if parsed is not None and (current is None or parsed > current):
+                        found.setdefault(parsed, event.version)
+    return found
+
+
+def _fix(records: list[Advisory], package: str, version: str) -> str | None:
+    current = parse_version(version)
+    candidates = _fixed_above(records, package, current)
     allow_pre = current is not None and current.is_prerelease
-    ordered = sorted(candidates)
-    finals = [candidates[v] for v in ordered if allow_pre or not v.is_prerelease]
-    others = [candidates[v] for v in ordered if not (allow_pre or not v.is_prerelease)]
+    # Final releases first (pre-releases too when the locked version is one), each by version.
+    ordered = sorted(candidates, key=lambda v: (v.is_prerelease and not allow_pre, v))
     quiet = ParseWarnings()  # candidates were already counted when matching
-    for candidate in (*finals, *others):
-        if not any(affects(a, package, candidate, quiet) for a in records):
-            return candidate
+    for candidate in ordered:
+        text = candidates[candidate]
+        if not any(affects(a, package, text, quiet) for a in records):
+            return text
     return None
