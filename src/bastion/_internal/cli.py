@@ -287,15 +287,9 @@ def names() -> None:
 
 def _corpus_index(config_path: Path | None) -> Any:
     from bastion._internal.config import load_config
-    from bastion._internal.names.corpus import load_corpus
-    from bastion._internal.names.typosquat import TyposquatIndex
+    from bastion._internal.controls.names import typosquat_index
 
-    config = load_config(Path(), config_path)
-    return TyposquatIndex(
-        load_corpus(config.typosquat_corpus),
-        exempt_rank=config.typosquat_exempt_rank,
-        download_ratio=config.typosquat_download_ratio,
-    )
+    return typosquat_index(load_config(Path(), config_path))
 
 
 def _print_judgements(entries: list[tuple[str, Any]], fmt: str, threshold: float) -> None:
@@ -381,6 +375,7 @@ def names_scan(file: Path, fmt: str, min_confidence: float, config_path: Path | 
 def names_approve(path: Path, config_path: Path | None, output: Path | None) -> None:
     """Write every package the project locks now as the approved baseline."""
     from bastion._internal.config import load_config
+    from bastion._internal.controls.names import locked_names
     from bastion._internal.inputs.discovery import discover
     from bastion._internal.names.approved import read_approved, render_approved
 
@@ -388,7 +383,7 @@ def names_approve(path: Path, config_path: Path | None, output: Path | None) -> 
     config = load_config(root, config_path)
     target = output or config.approved_packages_file or root / "approved-packages.txt"
     inputs = discover(root, config.exclude)
-    current = {p.name for s in inputs.sources for p in s.packages if not p.is_local}
+    current = {p.name for p in locked_names(inputs.sources)}
     before = read_approved(target) if target.exists() else frozenset()
     write_atomically(target, render_approved(current))
     click.echo(

@@ -7,10 +7,17 @@ missing from the project's approved list, when one is configured.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
+from bastion._internal.config import Config
 from bastion._internal.controls.base import Project, not_configured, result
-from bastion._internal.model import ControlResult, Finding, LockedPackage, Severity
+from bastion._internal.model import (
+    ControlResult,
+    DependencySource,
+    Finding,
+    LockedPackage,
+    Severity,
+)
 from bastion._internal.names.approved import read_approved
 from bastion._internal.names.corpus import load_corpus
 from bastion._internal.names.typosquat import TyposquatIndex
@@ -43,14 +50,23 @@ register(
 )
 
 
-def locked_names(project: Project) -> Iterator[LockedPackage]:
+def locked_names(sources: Iterable[DependencySource]) -> Iterator[LockedPackage]:
     """The first locked occurrence of every non-local package name."""
     seen: set[str] = set()
-    for source in project.inputs.sources:
+    for source in sources:
         for package in source.packages:
             if not package.is_local and package.name not in seen:
                 seen.add(package.name)
                 yield package
+
+
+def typosquat_index(config: Config) -> TyposquatIndex:
+    """The typosquat index over the configured corpus, with the configured exemptions."""
+    return TyposquatIndex(
+        load_corpus(config.typosquat_corpus),
+        exempt_rank=config.typosquat_exempt_rank,
+        download_ratio=config.typosquat_download_ratio,
+    )
 
 
 class TyposquatControl:
@@ -62,16 +78,10 @@ class TyposquatControl:
 
     def run(self, project: Project) -> ControlResult:
         """Judge every locked name."""
-        packages = list(locked_names(project))
+        packages = list(locked_names(project.inputs.sources))
         if not packages:
             return not_configured(self, "no packages to judge")
-        config = project.config
-        corpus = load_corpus(config.typosquat_corpus)
-        index = TyposquatIndex(
-            corpus,
-            exempt_rank=config.typosquat_exempt_rank,
-            download_ratio=config.typosquat_download_ratio,
-        )
+        index = typosquat_index(project.config)
         findings = []
         for package in packages:
             try:
@@ -102,7 +112,7 @@ class TyposquatControl:
                     version=package.version,
                 )
             )
-        detail = f"{len(packages)} names against {len(corpus)} popular names"
+        detail = f"{len(packages)} names against {len(index.corpus)} popular names"
         return result(self, findings, detail)
 
 
@@ -121,7 +131,7 @@ class ApprovedPackagesControl:
             approved |= read_approved(config.approved_packages_file)
         elif config.approved_packages is None:
             return not_configured(self, "no approved-packages list configured")
-        packages = list(locked_names(project))
+        packages = list(locked_names(project.inputs.sources))
         findings = [
             Finding(
                 rule_id="unapproved-package",

@@ -33,6 +33,11 @@ def verdict_line(report: Report) -> str:
     return f"{text}. Exit code {report.exit_code}."
 
 
+def unavailable(report: Report) -> list[ControlResult]:
+    """Controls that did not run (error or not configured) and say why."""
+    return [r for r in report.results if not r.status.ran and r.detail]
+
+
 def findings_for(result: ControlResult, threat: str) -> int:
     """How many of a control's findings concern one threat."""
     return sum(1 for f in result.findings if f.threat == threat)

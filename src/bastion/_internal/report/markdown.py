@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bastion._internal.model import Report
-from bastion._internal.report.common import findings_for, verdict_line, where
+from bastion._internal.report.common import findings_for, unavailable, verdict_line, where
 from bastion._internal.threats import THREATS
 from bastion._internal.version import VERSION
 
@@ -39,10 +39,10 @@ def render(report: Report, color: bool = False) -> str:
             or f"_none yet ({cell(hints[row.threat])})_"
         )
         lines.append(f"| {row.threat} | **{row.verdict.value}** | {controls} |")
-    unavailable = [r for r in report.results if not r.status.ran and r.detail]
-    if unavailable:
+    not_run = unavailable(report)
+    if not_run:
         lines.append("")
-        lines += [f"- `{r.control}` {r.status.value}: {cell(r.detail)}" for r in unavailable]
+        lines += [f"- `{r.control}` {r.status.value}: {cell(r.detail)}" for r in not_run]
     findings = report.findings
     lines += ["", f"### Findings ({len(findings)})", ""]
     if findings:

@@ -14,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from bastion._internal.model import ControlResult, Coverage, Report, Severity
-from bastion._internal.report.common import findings_for, plural, verdict_line, where
+from bastion._internal.report.common import findings_for, plural, unavailable, verdict_line, where
 from bastion._internal.threats import THREATS
 from bastion._internal.version import VERSION
 
@@ -106,7 +106,7 @@ def _findings(console: Console, report: Report) -> None:
 
 def _unavailable(console: Console, report: Report) -> None:
     """Why a control errored or was not configured: the matrix alone does not say."""
-    shown = [r for r in report.results if not r.status.ran and r.detail]
+    shown = unavailable(report)
     if not shown:
         return
     console.print()
