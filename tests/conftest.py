@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import textwrap
 from collections.abc import Callable
@@ -56,3 +57,75 @@ def _advisory_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     import os
 
     os.environ["BASTION_CACHE_DIR"] = str(tmp_path_factory.mktemp("bastion-cache"))
+
+
+class FakeIndex:
+    """A package index on loopback: each path answers with a status, a content type and a body."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        self.pages: dict[str, tuple[int, str, bytes]] = {}
+        self.requests: list[tuple[str, str]] = []  # (path, Accept header)
+        index = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                index.requests.append((self.path, self.headers.get("Accept", "")))
+                status, content_type, body = index.pages.get(self.path, (404, "text/plain", b""))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def simple_json(self, name: str, files: list[dict[str, object]]) -> None:
+        """Serve a PEP 691 project page at ``/simple/NAME/``."""
+        import json
+
+        body = json.dumps({"meta": {"api-version": "1.1"}, "name": name, "files": files})
+        self.pages[f"/simple/{name}/"] = (200, "application/vnd.pypi.simple.v1+json", body.encode())
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake_index() -> object:
+    """A ``FakeIndex`` on a free loopback port, shut down after the test."""
+    index = FakeIndex()
+    yield index
+    index.close()
+
+
+GIT = shutil.which("git") or "git"
+
+
+def run_git(root: Path, *args: str, date: str = "2026-11-08T12:00:00Z") -> str:
+    """Run git in ``root`` with a fixed author, committer and date; return its output."""
+    import os
+    import subprocess
+
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_DATE": date,
+        "GIT_COMMITTER_DATE": date,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    done = subprocess.run(
+        [GIT, "-C", str(root), *args], check=True, env=env, capture_output=True, text=True
+    )
+    return done.stdout

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLE, OLD_DATA_OK, MakeProject, run_cli
+from tests.conftest import EXAMPLE, OLD_DATA_OK, FakeIndex, MakeProject, run_cli
 
 H = "sha256:" + "a" * 64
 
@@ -68,6 +68,12 @@ def test_incomplete_run_exits_2(make_project: MakeProject) -> None:
         ({"Pipfile.lock": "{\n\n  oops\n}"}, "Pipfile.lock:3: invalid JSON"),
         ({"bastion.toml": "fail-on = 'never'\n"}, "bastion.toml:1: fail-on: unknown severity"),
         ({"bastion.toml": "disable = ['pinnning']\n"}, "unknown control(s) ['pinnning']"),
+        ({"bastion.toml": "cooldown-days = 0\n"}, "bastion.toml:1: cooldown-days should be"),
+        ({"bastion.toml": "public-index = 'ftp://x'\n"}, "bastion.toml:1: public-index should"),
+        (
+            {"pyproject.toml": "[[tool.uv.index]]\nname = 'x'\n"},
+            "pyproject.toml:2: [[tool.uv.index]] needs a 'url'",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_3(
@@ -184,3 +190,25 @@ def test_audit_target_and_bad_options(make_project: MakeProject) -> None:
     assert code == 3 and "should look like 3.12" in err
     code, _, err = run_cli("audit", str(root), "--db", str(root / "none.sqlite3"))
     assert code == 3 and "no advisory database" in err
+
+
+def test_online_asks_the_index_and_offline_does_not(
+    make_project: MakeProject, fake_index: FakeIndex
+) -> None:
+    fake_index.simple_json(
+        "idna",
+        [{"filename": "idna-3.7-py3-none-any.whl", "upload-time": "2024-04-11T03:34:00Z"}],
+    )
+    config = OLD_DATA_OK + f'public-index = "{fake_index.url}/simple"\n'
+    root = make_project({"requirements.txt": f"idna==3.7 --hash={H}\n", "bastion.toml": config})
+    code, out, _ = run_cli("check", str(root), "--format", "json")
+    cooldown = next(c for c in json.loads(out)["controls"] if c["id"] == "cooldown")
+    assert cooldown["status"] == "not-configured"
+    assert fake_index.requests == []
+    code, out, _ = run_cli("check", str(root), "--format", "json", "--online")
+    cooldown = next(c for c in json.loads(out)["controls"] if c["id"] == "cooldown")
+    assert (code, cooldown["status"]) == (0, "pass")
+    assert [path for path, _ in fake_index.requests] == ["/simple/idna/"]
+    fake_index.pages["/simple/idna/"] = (503, "text/plain", b"down")
+    code, out, _ = run_cli("check", str(root), "--online")  # answered from the day's cache
+    assert code == 0

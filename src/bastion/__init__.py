@@ -30,15 +30,19 @@ from bastion._internal.model import (
 from bastion._internal.version import VERSION as __version__  # noqa: N811
 
 
-def check(path: str | PathLike[str] = ".", *, fail_on: Severity | None = None) -> Report:
+def check(
+    path: str | PathLike[str] = ".", *, fail_on: Severity | None = None, online: bool = False
+) -> Report:
     """Run every available layer on the project at ``path`` and return the report.
 
-    Raises ``InputError`` or ``ConfigError`` (both ``BastionError``) for bad
-    input; never executes code from the project.
+    ``online`` lets the index-confusion and cooldown layers ask the package
+    index (unclaimed internal names, upload times). Raises ``InputError`` or
+    ``ConfigError`` (both ``BastionError``) for bad input; never executes code
+    from the project.
     """
     from bastion._internal.engine import run_check
 
-    return run_check(Path(path), fail_on=fail_on)
+    return run_check(Path(path), fail_on=fail_on, online=online)
 
 
 def audit(

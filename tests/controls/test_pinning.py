@@ -48,11 +48,6 @@ CASES = [
         f"idna==3.7 --hash={H}\n",
     ),
     (
-        "index-confusion",
-        f"--extra-index-url https://internal.example/simple\nidna==3.7 --hash={H}\n",
-        f"--index-url https://internal.example/simple\nidna==3.7 --hash={H}\n",
-    ),
-    (
         "insecure-index",
         f"--index-url http://mirror.example/simple\nidna==3.7 --hash={H}\n",
         f"--index-url https://mirror.example/simple\nidna==3.7 --hash={H}\n",
@@ -99,7 +94,7 @@ def test_vcs_with_full_commit_is_only_low(make_project: MakeProject) -> None:
     assert findings[0].severity.label == "low"
 
 
-def test_pipfile_with_two_sources_and_unpinned_packages(make_project: MakeProject) -> None:
+def test_pipfile_source_without_tls_verification(make_project: MakeProject) -> None:
     lock = json.dumps(
         {
             "_meta": {
@@ -114,7 +109,7 @@ def test_pipfile_with_two_sources_and_unpinned_packages(make_project: MakeProjec
     )
     root = make_project({"Pipfile.lock": lock})
     _, findings = run_pinning(root)
-    assert rules(findings) == ["index-confusion", "insecure-index"]
+    assert rules(findings) == ["insecure-index"]  # the two sources: index-confusion's job
 
 
 @pytest.mark.parametrize(

@@ -185,3 +185,29 @@ def test_malformed_lockfiles_fail_with_file_and_line(
     assert message in str(caught.value)
     assert caught.value.line == line
     assert caught.value.path == path
+
+
+def test_uv_lock_relative_cutoff(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bastion._internal.errors import InputError
+    from bastion._internal.inputs.uv_lock import parse_uv_lock
+
+    text = (LOCKFILES / "uv" / "uv.lock").read_text()
+    options = (
+        '[options]\nexclude-newer = "2026-04-07T13:31:47.446705813Z"\nexclude-newer-span = "P1W"\n'
+    )
+    lock = tmp_path / "uv.lock"
+    lock.write_text(text.replace("\n[[package]]", f"\n{options}\n[[package]]", 1))
+    source = parse_uv_lock(lock)
+    assert source.exclude_newer_span == timedelta(days=7)
+    assert source.exclude_newer is not None
+    assert source.exclude_newer.replace(microsecond=0) == datetime(
+        2026, 4, 7, 13, 31, 47, tzinfo=UTC
+    )
+    lock.write_text(
+        text.replace("\n[[package]]", '\n[options]\nexclude-newer-span = "soon"\n\n[[package]]', 1)
+    )
+    with pytest.raises(InputError, match="invalid exclude-newer-span"):
+        parse_uv_lock(lock)
+    assert parse_uv_lock(LOCKFILES / "uv" / "uv.lock").exclude_newer is None

@@ -112,6 +112,12 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Choice(sorted(PLATFORMS)),
             help="Evaluate markers for this platform.",
         ),
+        click.option(
+            "--online",
+            is_flag=True,
+            help="Ask the package index for upload times and unclaimed internal names "
+            "(cached for a day). Off by default: nothing else touches the network.",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
@@ -161,6 +167,7 @@ def _run(
         controls=[AdvisoryControl(db_path)] if only_advisories else None,
         advisory_db=db_path,
         target=target,
+        online=options["online"],
     )
 
 

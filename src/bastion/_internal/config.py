@@ -25,6 +25,8 @@ CONFIG_FILE = "bastion.toml"
 DEFAULT_FAIL_ON = Severity.MEDIUM
 DEFAULT_ADVISORY_WARN_DAYS = 7
 DEFAULT_ADVISORY_MAX_DAYS = 30
+DEFAULT_COOLDOWN_DAYS = 7
+DEFAULT_PUBLIC_INDEX = "https://pypi.org/simple"
 KNOWN_KEYS = frozenset(
     {
         "fail-on",
@@ -41,6 +43,8 @@ KNOWN_KEYS = frozenset(
         "typosquat-download-ratio",
         "approved-packages",
         "approved-packages-file",
+        "cooldown-days",
+        "public-index",
     }
 )
 WAIVER_KEYS = frozenset({"id", "reason", "expires", "package", "versions"})
@@ -63,6 +67,8 @@ class Config:
     typosquat_download_ratio: int = 1000
     approved_packages: frozenset[str] | None = None  # None: no approved list configured
     approved_packages_file: Path | None = None
+    cooldown_days: int = DEFAULT_COOLDOWN_DAYS
+    public_index: str = DEFAULT_PUBLIC_INDEX
 
 
 def find_config(root: Path) -> Path | None:
@@ -144,8 +150,13 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
         key = "target-python" if python is not None else "target-platform"
         raise ConfigError(path, str(exc), lines.key(key)) from None
     names = _names_settings(path, lines, table)
+    public_index = table.get("public-index", DEFAULT_PUBLIC_INDEX)
+    if not isinstance(public_index, str) or not public_index.startswith(("https://", "http://")):
+        raise ConfigError(path, "public-index should be an http(s) URL", lines.key("public-index"))
     return Config(
         **names,
+        cooldown_days=_days(path, lines, table, "cooldown-days", DEFAULT_COOLDOWN_DAYS),
+        public_index=public_index.rstrip("/"),
         path=path.resolve(),
         fail_on=fail_on,
         disable=frozenset(disable),

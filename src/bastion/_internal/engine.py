@@ -32,6 +32,7 @@ def run_check(
     discover_inputs: bool = True,
     advisory_db: Path | None = None,
     target: Target | None = None,
+    online: bool = False,
 ) -> Report:
     """Run every available control on the project at ``path`` and build the report.
 
@@ -40,7 +41,8 @@ def run_check(
     files and the environment are read. ``controls`` replaces the default set,
     and the coverage matrix then shows only their threats. ``target`` (a
     Python version and platform) overrides the configured one for marker
-    evaluation. Input and configuration errors raise
+    evaluation. ``online`` lets the names-and-age controls query the package
+    index; nothing else touches the network. Input and configuration errors raise
     ``BastionError``; a control that fails unexpectedly is reported as ``error``.
     """
     root = path.resolve()
@@ -61,7 +63,11 @@ def run_check(
     if added:
         inputs = ProjectInputs(inputs.root, inputs.sources + tuple(added), inputs.declared)
     project = Project(project_root, inputs, config)
-    chosen = list(controls) if controls is not None else default_controls(advisory_db)
+    chosen = (
+        list(controls)
+        if controls is not None
+        else default_controls(advisory_db, online=online, now=now)
+    )
     known_ids = [c.id for c in default_controls()]
     unknown = config.disable - {c.id for c in chosen} - set(known_ids)
     if unknown and config.path is not None:

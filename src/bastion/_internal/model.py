@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from types import MappingProxyType
 
@@ -169,6 +169,8 @@ class DependencySource:
     generated_from: tuple[Path, ...] = ()  # declared inputs it was compiled from
     includes: tuple[Path, ...] = ()  # files read as part of this one (requirements -r/-c)
     per_package_index: bool = False  # the format records which index each package uses
+    exclude_newer: datetime | None = None  # uv.lock: the resolver ignored uploads after this
+    exclude_newer_span: timedelta | None = None  # uv.lock: a relative cutoff ("7 days")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,12 +185,49 @@ class DeclaredDependency:
 
 
 @dataclass(frozen=True, slots=True)
+class ConfiguredIndex:
+    """A package index a tool's configuration names (``[[tool.uv.index]]``, Poetry sources).
+
+    ``explicit`` indexes serve only the packages pinned to them. ``last`` marks
+    the index searched after every other one (uv's ``default = true``, Poetry's
+    ``supplemental`` and ``secondary`` sources).
+    """
+
+    name: str | None
+    url: str
+    location: Location
+    explicit: bool = False
+    last: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class IndexPin:
+    """A package pinned to a named index (``[tool.uv.sources]``, Poetry ``source = ...``)."""
+
+    package: str
+    index: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
+class IndexConfig:
+    """How one tool's configuration chooses indexes: which exist, which packages are pinned."""
+
+    tool: str  # "uv" or "poetry"
+    indexes: tuple[ConfiguredIndex, ...] = ()
+    pins: tuple[IndexPin, ...] = ()
+    merges_indexes: Location | None = None  # a setting that takes the best match of all indexes
+    default_replaced: bool = False  # the public index is not searched unless configured
+
+
+@dataclass(frozen=True, slots=True)
 class DeclaredProject:
     """What a pyproject.toml declares."""
 
     path: Path
     name: str | None
     dependencies: tuple[DeclaredDependency, ...]
+    index_configs: tuple[IndexConfig, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

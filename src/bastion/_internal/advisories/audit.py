@@ -184,3 +184,28 @@ def _fix(records: list[Advisory], package: str, version: str) -> str | None:
         if not any(affects(a, package, text, quiet) for a in records):
             return text
     return None
+
+
+def fixed_by(
+    index: AdvisoryIndex | None, package: str, version: str, previous: str | None
+) -> list[Advisory]:
+    """The records that upgrading ``package`` to ``version`` fixes.
+
+    With the ``previous`` version known: the records affecting it but not
+    ``version``. Without it: the records that name ``version`` itself as a
+    ``fixed`` release and do not affect it. No index, no records.
+    """
+    current = parse_version(version)
+    if index is None or current is None:
+        return []
+    quiet = ParseWarnings()
+    found = []
+    for advisory in index.advisories(package):
+        if affects(advisory, package, version, quiet):
+            continue
+        if previous is not None:
+            if affects(advisory, package, previous, quiet):
+                found.append(advisory)
+        elif current in _fixed_above([advisory], package, None):
+            found.append(advisory)
+    return found

@@ -2,24 +2,50 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
 from pathlib import Path
 
 from bastion._internal.controls.advisories import AdvisoryControl
 from bastion._internal.controls.base import Control, Project
+from bastion._internal.controls.cooldown import CooldownControl
+from bastion._internal.controls.index_confusion import IndexConfusionControl
 from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
 from bastion._internal.controls.pinning import PinningControl
 from bastion._internal.controls.ruff_security import RuffSecurityControl
+from bastion._internal.index_client import IndexClient
 
 
-def default_controls(advisory_db: Path | None = None) -> list[Control]:
-    """Every control ``bastion check`` runs, in report order."""
+def index_client(now: datetime | None = None) -> Callable[[], IndexClient]:
+    """A factory for one shared index client (cached in the user cache), made on first use."""
+    from bastion._internal.advisories.store import default_db_path
+
+    @cache
+    def make() -> IndexClient:
+        return IndexClient(default_db_path().parent, now)
+
+    return make
+
+
+def default_controls(
+    advisory_db: Path | None = None, *, online: bool = False, now: datetime | None = None
+) -> list[Control]:
+    """Every control ``bastion check`` runs, in report order.
+
+    ``online`` lets the names-and-age controls ask the package index (upload
+    times, unclaimed names); without it no control touches the network.
+    """
+    client = index_client(now) if online else None
     return [
         PinningControl(),
         AdvisoryControl(advisory_db),
+        IndexConfusionControl(client),
         TyposquatControl(),
         ApprovedPackagesControl(),
+        CooldownControl(advisory_db, now, client),
         RuffSecurityControl(),
     ]
 
 
-__all__ = ["Control", "Project", "default_controls"]
+__all__ = ["Control", "Project", "default_controls", "index_client"]

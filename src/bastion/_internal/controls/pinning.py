@@ -1,7 +1,8 @@
-"""The pinning layer: exact versions, strong hashes, and indexes that cannot be confused.
+"""The pinning layer: exact versions, strong hashes, and indexes reached safely.
 
-Threats: ``tampering`` (bytes replaced after publication) and ``typosquat``
-through index confusion (an internal name claimed on a public index).
+Threat: ``tampering`` (bytes replaced after publication). Which index each
+package may come from (dependency confusion) is the ``index-confusion``
+control's question.
 """
 
 from __future__ import annotations
@@ -48,8 +49,7 @@ _LOCK_GENERATE = "regenerate the lock with hashes (uv lock, or uv pip compile --
 
 
 def _rule(rule_id: str, name: str, summary: str, help_text: str, severity: Severity) -> Rule:
-    threat = "typosquat" if rule_id == "index-confusion" else "tampering"
-    return Rule(rule_id, name, summary, help_text, severity, threat, CONTROL, _HELP)
+    return Rule(rule_id, name, summary, help_text, severity, "tampering", CONTROL, _HELP)
 
 
 RULES = {
@@ -123,16 +123,6 @@ RULES = {
             Severity.LOW,
         ),
         _rule(
-            "index-confusion",
-            "IndexConfusion",
-            "Several indexes are searched without pinning each package to one of them.",
-            "With `--extra-index-url` pip merges every index and installs the highest version "
-            "it finds anywhere, so anyone who registers an internal package name on PyPI wins "
-            "(dependency confusion). Use one index (a proxy that serves both), or a tool that "
-            "pins each package to its index (uv `[[tool.uv.index]]` with `explicit = true`).",
-            Severity.HIGH,
-        ),
-        _rule(
             "insecure-index",
             "InsecureIndex",
             "An index is reached over plain HTTP or with TLS verification off.",
@@ -171,11 +161,11 @@ register(*RULES.values())
 
 
 class PinningControl:
-    """Checks that every dependency is pinned, hashed and fetched from one trusted index."""
+    """Checks that every dependency is pinned, hashed and fetched over a safe transport."""
 
     id: str = CONTROL
     title: str = "Hash pinning and index hygiene"
-    threats: tuple[str, ...] = ("tampering", "typosquat")
+    threats: tuple[str, ...] = ("tampering",)
 
     def run(self, project: Project) -> ControlResult:
         """Inspect every dependency source and declared project."""
@@ -312,36 +302,6 @@ def _vcs_finding(package: LockedPackage) -> Finding:
 
 
 def _index_findings(source: DependencySource) -> Iterator[Finding]:
-    extra = [i for i in source.indexes if i.kind == "extra-index-url"]
-    primary = [i for i in source.indexes if i.kind == "index-url"]
-    registries = {i.value for i in source.indexes if i.kind == "source"}
-    if source.format is SourceFormat.REQUIREMENTS and extra:
-        first = extra[0]
-        yield _finding(
-            "index-confusion",
-            f"--extra-index-url {redact_url(first.value)} is merged with the main index; "
-            "the highest version on any index wins",
-            first.location,
-            "serve every package from one index (a proxy), or pin each package to its index",
-            None,
-        )
-    elif source.format is SourceFormat.REQUIREMENTS and len(primary) > 1:
-        yield _finding(
-            "index-confusion",
-            "several --index-url options: only the last one applies, silently",
-            primary[-1].location,
-            "keep a single --index-url",
-            None,
-        )
-    elif len(registries) > 1 and not source.per_package_index:
-        first = next(i for i in source.indexes if i.kind == "source")
-        yield _finding(
-            "index-confusion",
-            f"{len(registries)} package sources and not every package names its index",
-            first.location,
-            "pin each package to one index",
-            None,
-        )
     for setting in source.indexes:
         yield from _transport_findings(setting.kind, setting.value, setting.location)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from packaging.specifiers import SpecifierSet
@@ -53,3 +54,43 @@ def redact_url(url: str) -> str:
         return url
     host = split.netloc.rsplit("@", 1)[1]
     return split._replace(netloc=f"***@{host}").geturl()
+
+
+_ISO_DURATION = re.compile(
+    r"^P(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+_FRIENDLY_DURATION = re.compile(
+    r"^(?P<count>\d+)\s*(?P<unit>second|minute|hour|day|week|month|year)s?$"
+)
+_UNIT_SECONDS = {
+    "years": 365 * 86400,
+    "months": 30 * 86400,
+    "weeks": 7 * 86400,
+    "days": 86400,
+    "hours": 3600,
+    "minutes": 60,
+    "seconds": 1,
+}
+MAX_DURATION_DAYS = 100 * 365
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """An ISO 8601 duration (``P1W``, ``P7D``, ``PT12H``) or ``"7 days"``; ``None`` if neither.
+
+    Months count 30 days and years 365, as uv and pip do for relative cutoffs.
+    """
+    text = text.strip()
+    if len(text) > 64:
+        return None
+    match = _ISO_DURATION.match(text.upper())
+    if match and text.upper() not in ("P", "PT") and not text.upper().endswith("T"):
+        seconds = sum(float(v) * _UNIT_SECONDS[k] for k, v in match.groupdict().items() if v)
+    else:
+        friendly = _FRIENDLY_DURATION.match(text.lower())
+        if friendly is None:
+            return None
+        seconds = int(friendly["count"]) * _UNIT_SECONDS[friendly["unit"] + "s"]
+    if seconds > MAX_DURATION_DAYS * 86400:
+        return None
+    return timedelta(seconds=seconds)

@@ -9,6 +9,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical
+from bastion._internal.inputs.index_config import read_index_configs
 from bastion._internal.model import DeclaredDependency, DeclaredProject, Location
 from bastion._internal.safe_read import key_line, parse_toml, read_text
 
@@ -46,6 +47,7 @@ def parse_pyproject(path: Path) -> DeclaredProject:
         path=path.resolve(),
         name=canonical(name) if isinstance(name, str) else None,
         dependencies=tuple(deps),
+        index_configs=read_index_configs(path, text, data),
     )
 
 

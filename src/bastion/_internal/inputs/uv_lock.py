@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bastion._internal.inputs.common import canonical, is_full_commit
+from bastion._internal.inputs.common import canonical, is_full_commit, parse_duration
 from bastion._internal.inputs.fields import Fields, artifact_digests, registry_settings
 from bastion._internal.model import (
     DependencySource,
@@ -39,12 +39,20 @@ def parse_uv_lock(path: Path) -> DependencySource:
         _package(fields, index, entry)
         for index, entry in enumerate(fields.tables(data.get("package", []), "'package'"))
     ]
+    options = fields.get(data, "options", dict, None, {})
+    cutoff = fields.timestamp(options.get("exclude-newer"), None)
+    span_text = fields.get(options, "exclude-newer-span", str, None, "")
+    span = parse_duration(span_text) if span_text else None
+    if span_text and span is None:
+        raise fields.fail(f"invalid exclude-newer-span {span_text!r}")
     return DependencySource(
         path=path.resolve(),
         format=SourceFormat.UV_LOCK,
         packages=tuple(packages),
         indexes=registry_settings(packages),
         per_package_index=True,
+        exclude_newer=cutoff,
+        exclude_newer_span=span,
     )
 
 
