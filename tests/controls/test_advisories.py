@@ -68,6 +68,10 @@ def test_findings_locations_and_fix_plan(make_project: MakeProject, db: Path) ->
         "upgrade requests to 2.31.0 (fixes both advisories) (also locked in 1 other place)"
     )
     assert "1 requirements without a pinned version not audited" in result.detail
+    # each advisory names its own fixed release; the fix plan covers them all
+    assert "PYSEC-1: s; fixed in 2.20.0 [" in vuln.message
+    assert "; fixed in 2.31.0 [" in by_id["PYSEC-2"].message
+    assert "fixed in" not in malware.message
 
 
 def test_clean_project_passes(make_project: MakeProject, db: Path) -> None:

@@ -38,6 +38,7 @@ from packaging.utils import (
 )
 
 from bastion._internal.errors import DownloadError
+from bastion._internal.inputs.common import parse_timestamp
 
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{PEP691_JSON}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
@@ -229,16 +230,6 @@ def _json(url: str, body: bytes) -> Any:
         raise DownloadError(f"{url}: not valid JSON") from None
 
 
-def _timestamp(value: object) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
-
-
 def _version_of(filename: str) -> str | None:
     try:
         if filename.endswith(".whl"):
@@ -273,7 +264,7 @@ def _from_simple_json(url: str, body: bytes) -> dict[str, Release]:
         version = _version_of(item["filename"])
         if version is not None:
             yanked = item.get("yanked", False) not in (False, None)
-            _merge(releases, version, _timestamp(item.get("upload-time")), yanked)
+            _merge(releases, version, parse_timestamp(item.get("upload-time")), yanked)
     return releases
 
 
@@ -289,6 +280,8 @@ def _from_json_api(url: str, body: bytes) -> dict[str, Release]:
             continue
         for item in files:
             if isinstance(item, dict):
-                moment = _timestamp(item.get("upload_time_iso_8601") or item.get("upload_time"))
+                moment = parse_timestamp(
+                    item.get("upload_time_iso_8601") or item.get("upload_time")
+                )
                 _merge(releases, str(version), moment, bool(item.get("yanked", False)))
     return releases

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from bastion._internal.inputs.common import canonical
+from bastion._internal.inputs.common import canonical, parse_timestamp
 
 ECOSYSTEM = "PyPI"
 EVENT_KINDS = ("introduced", "fixed", "last_affected", "limit")
@@ -72,17 +72,6 @@ class ParseWarnings:
     def total(self) -> int:
         """How many items were skipped in all."""
         return sum(self.counts.values())
-
-
-def parse_timestamp(value: object) -> datetime | None:
-    """An RFC 3339 timestamp in UTC, or ``None`` when it does not parse."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _list(value: object) -> list[Any]:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bastion._internal.controls.advisories import AdvisoryControl
 from bastion._internal.controls.base import Control, Project
@@ -14,15 +15,19 @@ from bastion._internal.controls.index_confusion import IndexConfusionControl
 from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
 from bastion._internal.controls.pinning import PinningControl
 from bastion._internal.controls.ruff_security import RuffSecurityControl
-from bastion._internal.index_client import IndexClient
+
+if TYPE_CHECKING:
+    from bastion._internal.index_client import IndexClient
 
 
 def index_client(now: datetime | None = None) -> Callable[[], IndexClient]:
     """A factory for one shared index client (cached in the user cache), made on first use."""
-    from bastion._internal.advisories.store import default_db_path
 
     @cache
     def make() -> IndexClient:
+        from bastion._internal.advisories.store import default_db_path
+        from bastion._internal.index_client import IndexClient
+
         return IndexClient(default_db_path().parent, now)
 
     return make

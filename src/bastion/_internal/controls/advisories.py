@@ -174,6 +174,9 @@ def package_findings(package: Audited, audit: PackageAudit) -> list[Finding]:
         message = f"{package.name} {package.version}: {label}"
         if vuln.summary:
             message += f": {vuln.summary}"
+        if vuln.fixed_in and not vuln.malicious:
+            shown = ", ".join(vuln.fixed_in[:3]) + (" …" if len(vuln.fixed_in) > 3 else "")
+            message += f"; fixed in {shown}"
         if vuln.malicious:
             message += " [reported as malware]"
         else:

@@ -26,6 +26,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packaging.version import InvalidVersion, Version
 
@@ -34,7 +35,6 @@ from bastion._internal.advisories.store import default_db_path, ensure_database,
 from bastion._internal.controls.base import Project, not_configured
 from bastion._internal.errors import BastionError, DownloadError
 from bastion._internal.git import file_at, file_history
-from bastion._internal.index_client import IndexClient, ProjectPage
 from bastion._internal.inputs.discovery import reader_for
 from bastion._internal.model import (
     ControlResult,
@@ -47,6 +47,9 @@ from bastion._internal.model import (
     SourceKind,
 )
 from bastion._internal.rules import DOCS, Rule, register
+
+if TYPE_CHECKING:  # the client (urllib, threads) is imported only with --online
+    from bastion._internal.index_client import IndexClient, ProjectPage
 
 CONTROL = "cooldown"
 _HELP = f"{DOCS}/layers/names.md#release-age-cooldown-cooldown"

@@ -20,11 +20,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from bastion._internal.controls.base import Project, not_configured, result
 from bastion._internal.errors import DownloadError
-from bastion._internal.index_client import IndexClient
 from bastion._internal.inputs.common import redact_url
 from bastion._internal.model import (
     ControlResult,
@@ -40,6 +40,9 @@ from bastion._internal.model import (
     SourceKind,
 )
 from bastion._internal.rules import DOCS, Rule, register
+
+if TYPE_CHECKING:  # the client (urllib, threads) is imported only with --online
+    from bastion._internal.index_client import IndexClient
 
 CONTROL = "index-confusion"
 PUBLIC_HOSTS = frozenset({"pypi.org", "pypi.python.org", "files.pythonhosted.org"})

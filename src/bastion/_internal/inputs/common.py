@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from packaging.specifiers import SpecifierSet
@@ -94,3 +94,14 @@ def parse_duration(text: str) -> timedelta | None:
     if seconds > MAX_DURATION_DAYS * 86400:
         return None
     return timedelta(seconds=seconds)
+
+
+def parse_timestamp(value: object) -> datetime | None:
+    """An RFC 3339 timestamp in UTC, or ``None`` when it does not parse."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
