@@ -97,6 +97,7 @@ def test_the_window_having_passed_since_lowers_the_severity(tmp_path: Path, empt
     (finding,) = run(tmp_path, at("2026-11-21T00:00:00"), empty_db).findings
     assert finding.severity is Severity.LOW
     assert "now 14 days" in finding.message
+    assert finding.remediation.startswith("it has aged past the cooldown since")
 
 
 def test_a_lock_committed_later_passes(tmp_path: Path, empty_db: Path) -> None:

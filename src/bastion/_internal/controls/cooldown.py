@@ -374,11 +374,13 @@ def _young_finding(
         and before.version != package.version
     ):
         suggested = before.version
-    advice = (
-        f"lock {package.name}=={suggested} (uploaded before {old_enough.date()})"
-        if suggested
-        else ("re-lock once it is older, or review the release and waive it")
-    )
+    if suggested:
+        advice = f"lock {package.name}=={suggested} (uploaded before {old_enough.date()})"
+    elif still_young:
+        advice = "re-lock once it is older, or review the release and waive it"
+    else:
+        advice = "it has aged past the cooldown since: re-locking now records that"
+
     settings = (
         f'uv: exclude-newer = "{days} days" under [tool.uv]; pip: --uploaded-prior-to P{days}D'
     )
