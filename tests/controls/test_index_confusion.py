@@ -145,6 +145,21 @@ def test_internal_index_searched_after_pypi_is_high(make_project: MakeProject) -
     assert "searched after the public index" in finding.message
 
 
+def test_pypi_listed_by_url_counts_as_public_whatever_public_index_says(
+    make_project: MakeProject,
+) -> None:
+    pyproject = (
+        PYPROJECT_HEAD
+        + '[[tool.uv.index]]\nname = "pypi"\nurl = "https://pypi.org/simple/"\n\n'
+        + UV_CORP_INDEX
+        + 'default = true\n\n[tool.bastion]\npublic-index = "https://proxy.example/simple"\n'
+    )
+    root = make_project({"uv.lock": uv_lock_from(CORP, "idna"), "pyproject.toml": pyproject})
+    (finding,) = run(root).findings
+    assert (finding.package, finding.severity) == ("idna", Severity.HIGH)
+    assert "searched after the public index" in finding.message
+
+
 def test_single_private_proxy_replacing_pypi_passes(make_project: MakeProject) -> None:
     names = ALL_REGISTRY_PACKAGES
     pyproject = PYPROJECT_HEAD + UV_CORP_INDEX + "default = true\n"

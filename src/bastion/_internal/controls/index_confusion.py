@@ -140,13 +140,14 @@ class _LockJudge:
         self.tool = config.tool if config else _TOOL_OF.get(source.format)
         self.pins = {p.package: p for p in config.pins} if config else {}
         self.named = {i.name: i for i in config.indexes if i.name} if config else {}
-        order: list[str] = []
+        urls: list[str] = []  # the indexes searched for an unpinned package, in order
         if config is not None:
-            order += [_key(i.url) for i in config.indexes if not i.explicit and not i.last]
+            urls += [i.url for i in config.indexes if not i.explicit and not i.last]
             if not config.default_replaced:
-                order.append(_key(public))
-            order += [_key(i.url) for i in config.indexes if not i.explicit and i.last]
-        self.order = order
+                urls.append(public)
+            urls += [i.url for i in config.indexes if not i.explicit and i.last]
+        self.order = [_key(url) for url in urls]
+        self.public_searched = [is_public(url, public) for url in urls]
         self.registries = {
             _key(p.source)
             for p in source.packages
@@ -191,7 +192,7 @@ class _LockJudge:
                 self.config.merges_indexes,
             )
         position = self.order.index(here) if here in self.order else None
-        public_first = [k for k in self.order[: position or 0] if k == _key(self.public)]
+        public_first = any(self.public_searched[: position or 0])
         if position is None:
             return _Cause(
                 Severity.MEDIUM,
@@ -208,7 +209,7 @@ class _LockJudge:
                 _pin_fix(self.tool),
                 self._index_location(here),
             )
-        if _key(self.public) in self.order:
+        if any(self.public_searched):
             return _Cause(
                 Severity.MEDIUM,
                 f"locked from {shown}, searched before the public index but not pinned to it: "
