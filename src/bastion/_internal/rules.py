@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion._internal.model import Severity
+from bastion._internal.model import Finding, Location, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +19,29 @@ class Rule:
     threat: str
     control: str
     help_uri: str = ""
+
+    def finding(
+        self,
+        message: str,
+        location: Location | None,
+        remediation: str,
+        *,
+        package: str | None = None,
+        version: str | None = None,
+        severity: Severity | None = None,
+    ) -> Finding:
+        """A finding of this rule (its threat and control; its severity unless given)."""
+        return Finding(
+            rule_id=self.id,
+            severity=self.severity if severity is None else severity,
+            threat=self.threat,
+            control=self.control,
+            message=message,
+            location=location,
+            remediation=remediation,
+            package=package,
+            version=version,
+        )
 
 
 _REGISTRY: dict[str, Rule] = {}

@@ -39,7 +39,7 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.rules import DOCS, Rule, register
+from bastion._internal.rules import DOCS, Rule, register, rule
 
 if TYPE_CHECKING:  # the client (urllib, threads) is imported only with --online
     from bastion._internal.index_client import IndexClient
@@ -264,16 +264,15 @@ def _finding(
     severity: Severity = Severity.HIGH,
     rule_id: str = "index-confusion",
 ) -> Finding:
-    return Finding(
-        rule_id=rule_id,
-        severity=severity,
-        threat="typosquat",
-        control=CONTROL,
-        message=message,
-        location=location,
-        remediation=remediation,
+    found = rule(rule_id)
+    assert found is not None  # noqa: S101 - both rules are registered above
+    return found.finding(
+        message,
+        location,
+        remediation,
         package=package.name if package else None,
         version=package.version if package else None,
+        severity=severity,
     )
 
 

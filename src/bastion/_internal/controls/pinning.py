@@ -189,15 +189,10 @@ def _finding(
     remediation: str,
     package: LockedPackage | None = None,
 ) -> Finding:
-    rule = RULES[rule_id]
-    return Finding(
-        rule_id=rule_id,
-        severity=rule.severity,
-        threat=rule.threat,
-        control=CONTROL,
-        message=message,
-        location=location,
-        remediation=remediation,
+    return RULES[rule_id].finding(
+        message,
+        location,
+        remediation,
         package=package.name if package else None,
         version=package.version if package else None,
     )
