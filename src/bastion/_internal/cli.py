@@ -115,8 +115,16 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--online",
             is_flag=True,
-            help="Ask the package index for upload times and unclaimed internal names "
-            "(cached for a day). Off by default: nothing else touches the network.",
+            help="Ask the package index for upload times and unclaimed internal names, and "
+            "fetch remote actions from GitHub (cached). Off by default: nothing else touches "
+            "the network.",
+        ),
+        click.option(
+            "--actions-dir",
+            "actions_dirs",
+            multiple=True,
+            type=click.Path(path_type=Path, file_okay=False),
+            help="Local copies of remote actions as OWNER/REPO/REF/... (repeatable).",
         ),
     ]
     for option in reversed(options):
@@ -140,9 +148,12 @@ def _run(
     path: Path | None,
     options: dict[str, Any],
     *,
-    only_advisories: bool,
+    only_advisories: bool = False,
+    only_workflows: bool = False,
 ) -> Report:
+    from bastion._internal.controls import Control
     from bastion._internal.controls.advisories import AdvisoryControl
+    from bastion._internal.controls.workflows import WorkflowControl
     from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
 
     env = options["env"]
@@ -157,17 +168,25 @@ def _run(
     explicit_inputs = bool(extra_files) or environment is not None
     fail_on = options["fail_on"]
     db_path = options["db_path"]
+    actions_dirs = tuple(options["actions_dirs"])
+    controls: list[Control] | None = None
+    if only_advisories:
+        controls = [AdvisoryControl(db_path)]
+    elif only_workflows:
+        controls = [WorkflowControl(actions_dirs, online=options["online"])]
     return run_check(
         path or Path(),
         config_path=options["config_path"],
         fail_on=Severity.parse(fail_on) if fail_on else None,
         extra_files=extra_files,
         environment=environment,
-        discover_inputs=path is not None or not (only_advisories and explicit_inputs),
-        controls=[AdvisoryControl(db_path)] if only_advisories else None,
+        discover_inputs=(path is not None or not (only_advisories and explicit_inputs))
+        and not only_workflows,
+        controls=controls,
         advisory_db=db_path,
         target=target,
         online=options["online"],
+        actions_dirs=actions_dirs,
     )
 
 
@@ -191,6 +210,20 @@ def audit(path: Path | None, fmt: str, output: Path | None, **options: Any) -> N
     smallest upgrade that fixes all of the package's advisories.
     """
     _emit(_run(path, options, only_advisories=True), fmt, output)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@_report_options
+def workflows(path: Path | None, fmt: str, output: Path | None, **options: Any) -> None:
+    """Audit the GitHub Actions workflows of PATH's repository (ci-compromise).
+
+    Follows local actions, reusable workflows and, with --actions-dir or
+    --online, remote actions into their steps, audited in the caller's trigger
+    context. Reports the cache-poisoning chain, injection points, tokens and
+    whether CI runs the security checks fail-closed.
+    """
+    _emit(_run(path, options, only_workflows=True), fmt, output)
 
 
 @cli.group()

@@ -20,6 +20,7 @@ from bastion._internal.inputs.common import canonical
 from bastion._internal.markers import Target
 from bastion._internal.model import Location, Severity, Waiver
 from bastion._internal.safe_read import key_line, parse_toml, read_text
+from bastion._internal.workflows.suppress import ConfiguredIgnore, parse_ignore
 
 CONFIG_FILE = "bastion.toml"
 DEFAULT_FAIL_ON = Severity.MEDIUM
@@ -45,6 +46,7 @@ KNOWN_KEYS = frozenset(
         "approved-packages-file",
         "cooldown-days",
         "public-index",
+        "workflow-ignore",
     }
 )
 WAIVER_KEYS = frozenset({"id", "reason", "expires", "package", "versions"})
@@ -69,6 +71,7 @@ class Config:
     approved_packages_file: Path | None = None
     cooldown_days: int = DEFAULT_COOLDOWN_DAYS
     public_index: str = DEFAULT_PUBLIC_INDEX
+    workflow_ignores: tuple[ConfiguredIgnore, ...] = ()
 
 
 def find_config(root: Path) -> Path | None:
@@ -153,8 +156,16 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
     public_index = table.get("public-index", DEFAULT_PUBLIC_INDEX)
     if not isinstance(public_index, str) or not public_index.startswith(("https://", "http://")):
         raise ConfigError(path, "public-index should be an http(s) URL", lines.key("public-index"))
+    ignores = []
+    for entry in _strings(path, lines, table, "workflow-ignore"):
+        try:
+            ignores.append(parse_ignore(entry))
+        except ValueError as exc:
+            where = lines.key("workflow-ignore")
+            raise ConfigError(path, f"workflow-ignore: {exc}", where) from None
     return Config(
         **names,
+        workflow_ignores=tuple(ignores),
         cooldown_days=_days(path, lines, table, "cooldown-days", DEFAULT_COOLDOWN_DAYS),
         public_index=public_index.rstrip("/"),
         path=path.resolve(),

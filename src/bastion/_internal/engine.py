@@ -33,6 +33,7 @@ def run_check(
     advisory_db: Path | None = None,
     target: Target | None = None,
     online: bool = False,
+    actions_dirs: tuple[Path, ...] = (),
 ) -> Report:
     """Run every available control on the project at ``path`` and build the report.
 
@@ -42,8 +43,10 @@ def run_check(
     and the coverage matrix then shows only their threats. ``target`` (a
     Python version and platform) overrides the configured one for marker
     evaluation. ``online`` lets the names-and-age controls query the package
-    index; nothing else touches the network. Input and configuration errors raise
-    ``BastionError``; a control that fails unexpectedly is reported as ``error``.
+    index and the workflow audit fetch remote actions; nothing else touches the
+    network. ``actions_dirs`` hold local copies of remote actions. Input and
+    configuration errors raise ``BastionError``; a control that fails
+    unexpectedly is reported as ``error``.
     """
     root = path.resolve()
     project_root = root if root.is_dir() else root.parent
@@ -66,7 +69,7 @@ def run_check(
     chosen = (
         list(controls)
         if controls is not None
-        else default_controls(advisory_db, online=online, now=now)
+        else default_controls(advisory_db, online=online, now=now, actions_dirs=actions_dirs)
     )
     known_ids = [c.id for c in default_controls()]
     unknown = config.disable - {c.id for c in chosen} - set(known_ids)
@@ -75,7 +78,7 @@ def run_check(
         raise ConfigError(
             config.path, f"disable names unknown control(s) {sorted(unknown)} (known: {known})"
         )
-    results = [_run_one(control, project, config) for control in chosen]
+    results = _with_enforcement([_run_one(control, project, config) for control in chosen])
     moment = now or datetime.now(UTC)
     outcome = apply_waivers(results, config.waivers, moment)
     all_results = outcome.results + ((outcome.waiver_result,) if outcome.waiver_result else ())
@@ -86,10 +89,31 @@ def run_check(
         sources=inputs.sources,
         results=all_results,
         coverage=coverage(outcome.results, findings, only),
-        waived=outcome.waived,
+        waived=outcome.waived + tuple(w for r in outcome.results for w in r.suppressed),
         fail_on=config.fail_on,
         generated_at=moment,
     )
+
+
+def _with_enforcement(results: list[ControlResult]) -> list[ControlResult]:
+    """Mark each control CI runs fail-closed (or fail-open) as the workflow audit found."""
+    wiring: dict[str, bool] = {}
+    for result in results:
+        for control, runs_closed in result.enforces.items():
+            wiring[control] = wiring.get(control, False) or runs_closed
+    if not wiring:
+        return results
+    everything = wiring.get("*")
+    marked = []
+    for result in results:
+        enforced: bool | None = wiring.get(result.control)
+        if everything is not None:
+            enforced = everything or bool(enforced)
+        if enforced is None or not result.status.ran:
+            marked.append(result)
+        else:
+            marked.append(replace(result, enforced=enforced))
+    return marked
 
 
 def _run_one(control: Control, project: Project, config: Config) -> ControlResult:

@@ -126,7 +126,7 @@ class IndexClient:
         return page
 
     def _fetch(self, index: str, name: str, url: str, *, times: bool) -> ProjectPage:
-        status, content_type, body = _get(url, ACCEPT)
+        status, content_type, body = http_get(url, ACCEPT)
         if status == 404:
             return ProjectPage(index, name, False, MappingProxyType({}))
         releases: dict[str, Release] = {}
@@ -141,7 +141,7 @@ class IndexClient:
         if not index.endswith("/simple"):
             return {}
         url = f"{index.removesuffix('/simple')}/pypi/{name}/json"
-        status, _, body = _get(url, "application/json")
+        status, _, body = http_get(url, "application/json")
         if status != 200:
             return {}
         return _from_json_api(url, body)
@@ -206,14 +206,19 @@ def _timed(page: ProjectPage) -> bool:
     return any(r.uploaded for r in page.releases.values())
 
 
-def _get(url: str, accept: str) -> tuple[int, str, bytes]:
-    """Status, content type and body (bounded); 404 and 410 come back, other errors raise."""
+def http_get(url: str, accept: str, limit: int | None = None) -> tuple[int, str, bytes]:
+    """Status, content type and body (at most ``limit`` bytes, default a page's); 404, 410 back.
+
+    Other HTTP errors and unreachable hosts raise ``DownloadError``; the caller
+    checks the URL with ``check_url`` first.
+    """
+    limit = MAX_PAGE_BYTES if limit is None else limit
     request = urllib.request.Request(url, headers={"Accept": accept, "User-Agent": "bastion"})  # noqa: S310 - scheme checked by check_url
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as response:  # noqa: S310 - as above
-            body = response.read(MAX_PAGE_BYTES + 1)
-            if len(body) > MAX_PAGE_BYTES:
-                raise DownloadError(f"{url}: larger than {MAX_PAGE_BYTES // 2**20} MiB")
+            body = response.read(limit + 1)
+            if len(body) > limit:
+                raise DownloadError(f"{url}: larger than {limit // 2**20} MiB")
             return response.status, response.headers.get("Content-Type", ""), body
     except urllib.error.HTTPError as exc:
         if exc.code in (404, 410):

@@ -39,6 +39,14 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (expected one of: {names})") from None
 
 
+class Confidence(enum.StrEnum):
+    """How likely a finding is to be a real problem rather than a false alarm."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
 class ControlStatus(enum.StrEnum):
     """The outcome of running one control."""
 
@@ -245,6 +253,7 @@ class Finding:
     package: str | None = None
     version: str | None = None
     aliases: tuple[str, ...] = ()  # other ids this finding is known by (advisories)
+    confidence: Confidence | None = None  # how sure the rule is (workflow rules say)
 
     def ids(self) -> frozenset[str]:
         """Every id a waiver may name to cover this finding."""
@@ -261,6 +270,8 @@ class ControlResult:
     findings: tuple[Finding, ...] = ()
     detail: str = ""
     enforced: bool | None = None  # known to fail the CI build; None when not determined
+    suppressed: tuple[WaivedFinding, ...] = ()  # findings silenced by inline comments
+    enforces: Mapping[str, bool] = field(default_factory=dict)  # CI wiring: control -> enforced
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bastion._internal.model import Finding, Location, Severity
+from bastion._internal.model import Confidence, Finding, Location, Severity
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +29,8 @@ class Rule:
         package: str | None = None,
         version: str | None = None,
         severity: Severity | None = None,
+        confidence: Confidence | None = None,
+        references: tuple[str, ...] = (),
     ) -> Finding:
         """A finding of this rule (its threat and control; its severity unless given)."""
         return Finding(
@@ -41,6 +43,8 @@ class Rule:
             remediation=remediation,
             package=package,
             version=version,
+            confidence=confidence,
+            references=references,
         )
 
 

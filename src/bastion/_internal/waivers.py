@@ -97,6 +97,8 @@ def apply_waivers(
                 tuple(kept),
                 control.detail,
                 control.enforced,
+                control.suppressed,
+                control.enforces,
             )
         )
     notes = [_expired(w) for w in waivers if w.expires < now]

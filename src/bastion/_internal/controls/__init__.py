@@ -15,6 +15,7 @@ from bastion._internal.controls.index_confusion import IndexConfusionControl
 from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
 from bastion._internal.controls.pinning import PinningControl
 from bastion._internal.controls.ruff_security import RuffSecurityControl
+from bastion._internal.controls.workflows import WorkflowControl
 
 if TYPE_CHECKING:
     from bastion._internal.index_client import IndexClient
@@ -34,12 +35,18 @@ def index_client(now: datetime | None = None) -> Callable[[], IndexClient]:
 
 
 def default_controls(
-    advisory_db: Path | None = None, *, online: bool = False, now: datetime | None = None
+    advisory_db: Path | None = None,
+    *,
+    online: bool = False,
+    now: datetime | None = None,
+    actions_dirs: tuple[Path, ...] = (),
 ) -> list[Control]:
     """Every control ``bastion check`` runs, in report order.
 
     ``online`` lets the names-and-age controls ask the package index (upload
-    times, unclaimed names); without it no control touches the network.
+    times, unclaimed names) and the workflow audit fetch remote actions from
+    GitHub; without it no control touches the network. ``actions_dirs`` are
+    local copies of remote actions (``OWNER/REPO/REF/...``).
     """
     client = index_client(now) if online else None
     return [
@@ -50,6 +57,7 @@ def default_controls(
         ApprovedPackagesControl(),
         CooldownControl(advisory_db, now, client),
         RuffSecurityControl(),
+        WorkflowControl(actions_dirs, online=online),
     ]
 
 

@@ -1,4 +1,4 @@
-"""Report formats: text (rich), json (versioned schema), sarif 2.1.0, markdown."""
+"""Report formats: text (rich), json (versioned schema), sarif 2.1.0, markdown, github."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from bastion._internal.model import Report
 
-FORMATS = ("text", "json", "sarif", "markdown")
+FORMATS = ("text", "json", "sarif", "markdown", "github")
 
 
 def renderer(name: str) -> Callable[[Report, bool], str]:
@@ -17,6 +17,8 @@ def renderer(name: str) -> Callable[[Report, bool], str]:
         from bastion._internal.report.sarif import render
     elif name == "markdown":
         from bastion._internal.report.markdown import render
+    elif name == "github":
+        from bastion._internal.report.github import render
     elif name == "text":
         from bastion._internal.report.text import render
     else:

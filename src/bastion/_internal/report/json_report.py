@@ -33,6 +33,7 @@ def finding_dict(finding: Finding, report: Report) -> dict[str, Any]:
         "package": finding.package,
         "version": finding.version,
         "aliases": list(finding.aliases),
+        "confidence": finding.confidence.value if finding.confidence else None,
     }
 
 

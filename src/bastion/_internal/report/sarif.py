@@ -103,6 +103,8 @@ def _result(finding: Finding, index: int, report: Report) -> dict[str, Any]:
             "control": finding.control,
         },
     }
+    if finding.confidence:
+        result["properties"]["confidence"] = finding.confidence.value
     if finding.package:
         result["properties"]["package"] = finding.package
     if finding.version:

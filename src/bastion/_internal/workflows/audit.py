@@ -1,0 +1,217 @@
+"""The workflow audit of a repository: every file, every rule, suppressions, and the CI wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import TypeVar
+
+from bastion._internal.errors import InputError
+from bastion._internal.inputs.discovery import is_excluded
+from bastion._internal.model import Finding, Location, WaivedFinding
+from bastion._internal.safe_read import read_text
+from bastion._internal.workflows import hygiene, injection, publishing, suppress, wiring
+from bastion._internal.workflows.flow import JobRun, expand
+from bastion._internal.workflows.injection import ExecutionPoint
+from bastion._internal.workflows.model import Action, Job, Workflow
+from bastion._internal.workflows.parse import MAX_WORKFLOW_BYTES, parse_action, parse_workflow
+from bastion._internal.workflows.resolve import Resolver
+from bastion._internal.workflows.rules import finding
+
+_Parsed = TypeVar("_Parsed", Workflow, Action)
+WORKFLOW_DIR = Path(".github") / "workflows"
+MAX_WORKFLOW_FILES = 5_000
+MAX_ACTION_FILES = 500
+MAX_ACTION_DEPTH = 4
+_SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowAudit:
+    """What the audit of one repository found."""
+
+    root: Path
+    workflows: int
+    actions: int  # action definitions audited (the repository's own and those followed)
+    findings: tuple[Finding, ...]
+    suppressed: tuple[WaivedFinding, ...] = ()
+    enforcement: Mapping[str, bool] = field(default_factory=dict)
+    download_errors: tuple[str, ...] = ()
+
+
+def find_repository(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` with ``.github/workflows``, within its git tree."""
+    current = start.resolve()
+    for folder in (current, *current.parents):
+        if (folder / WORKFLOW_DIR).is_dir():
+            return folder
+        if (folder / ".git").exists():
+            return None
+    return None
+
+
+def workflow_files(root: Path) -> list[Path]:
+    """The workflow files GitHub reads: ``.github/workflows/*.yml`` and ``*.yaml``."""
+    folder = root / WORKFLOW_DIR
+    if not folder.is_dir():
+        return []
+    files = sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    return files[:MAX_WORKFLOW_FILES]
+
+
+def action_files(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
+    """The repository's own action definitions (``action.yml``), a few levels deep."""
+    found: list[Path] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        if depth > MAX_ACTION_DEPTH or len(found) >= MAX_ACTION_FILES:
+            return
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            if is_excluded(entry.relative_to(root).as_posix(), exclude):
+                continue
+            if entry.name in ("action.yml", "action.yaml") and entry.is_file():
+                found.append(entry)
+            elif entry.is_dir() and not entry.is_symlink() and entry.name not in _SKIPPED_DIRS:
+                walk(entry, depth + 1)
+
+    walk(root, 0)
+    return found[:MAX_ACTION_FILES]
+
+
+def audit_repository(
+    root: Path,
+    *,
+    actions_dirs: tuple[Path, ...] = (),
+    cache_dir: Path | None = None,
+    online: bool = False,
+    ignores: Iterable[suppress.ConfiguredIgnore] = (),
+    config_path: Path | None = None,
+    exclude: Sequence[str] = (),
+) -> WorkflowAudit:
+    """Audit every workflow and action of the repository at ``root``."""
+    root = root.resolve()
+    resolver = Resolver(root, actions_dirs, cache_dir, online)
+    findings: list[Finding] = []
+    texts: dict[Path, str] = {}
+    runs: list[JobRun] = []
+    workflows = 0
+    for path in workflow_files(root):
+        workflow = _read(path, parse_workflow, texts, findings)
+        if workflow is None:
+            continue
+        workflows += 1
+        own = list(expand(workflow, resolver, path))
+        runs.extend(own)
+        findings.extend(injection.dangerous_triggers(workflow))
+        findings.extend(hygiene.excessive_permissions(workflow, [r for r in own if not r.via]))
+    own_actions = 0
+    for path in action_files(root, exclude):
+        action = _read(path, parse_action, texts, findings)
+        if action is None:
+            continue
+        own_actions += 1
+        runs.extend(expand(_standalone(action), resolver, path))
+    points: list[ExecutionPoint] = []
+    invocations: list[wiring.Invocation] = []
+    seen: set[tuple[str, int]] = set()
+    for run in runs:
+        injected, entry = injection.template_injection(run)
+        pwned, checkout = injection.pwn_request(run)
+        findings += injected + pwned
+        points += entry + checkout
+        findings += injection.github_env(run) + injection.bot_conditions(run)
+        findings += hygiene.unpinned_uses(run, seen) + hygiene.artipacked(run)
+        findings += hygiene.secrets_inherit(run) + hygiene.self_hosted_runner(run)
+        findings += hygiene.download_execute(run) + hygiene.unanalysable(run, seen)
+        findings += publishing.trusted_publishing(run, root)
+        findings += wiring.unhashed_installs(run, root)
+        if run.caller.triggers:  # standalone actions are not CI runs of their own
+            invocations += wiring.invocations(run)
+    findings += publishing.cache_poisoning(runs, points)
+    findings += wiring.fail_open(invocations)
+    for error in resolver.errors:
+        findings.append(_unreadable(error))
+    shown = [_relative_messages(f, root) for f in _deduplicated(findings)]
+    kept, waived = suppress.apply(shown, root, texts, ignores, config_path)
+    followed = resolver.resolved_count()
+    return WorkflowAudit(
+        root=root,
+        workflows=workflows,
+        actions=own_actions + followed,
+        findings=tuple(kept),
+        suppressed=tuple(waived),
+        enforcement=MappingProxyType(wiring.enforcement(invocations)),
+        download_errors=tuple(resolver.download_errors),
+    )
+
+
+def _read(
+    path: Path,
+    parse: Callable[[Path, str | None], _Parsed],
+    texts: dict[Path, str],
+    findings: list[Finding],
+) -> _Parsed | None:
+    """Parse one file; a file that cannot be read becomes a finding, not an abort."""
+    try:
+        text = read_text(path, limit=MAX_WORKFLOW_BYTES)
+        texts[path] = text
+        parsed = parse(path, text)
+    except InputError as exc:
+        findings.append(_unreadable(exc))
+        return None
+    for key, line in parsed.unknown_keys:
+        findings.append(
+            finding("workflow-syntax", path, line, f"unknown key {key!r}: GitHub rejects it")
+        )
+    return parsed
+
+
+def _standalone(action: Action) -> Workflow:
+    """An action audited on its own: its steps as one job with no known trigger."""
+    job = Job(file=action.path, id="(action)", line=1, steps=action.steps, permissions=None)
+    return Workflow(action.path, MappingProxyType({}), 1, (job,))
+
+
+def _unreadable(error: InputError) -> Finding:
+    return finding(
+        "workflow-unreadable",
+        error.path,
+        error.line,
+        f"not audited: {error.message}",
+    )
+
+
+def _relative_messages(item: Finding, root: Path) -> Finding:
+    """Paths inside messages shown relative to the repository root."""
+    prefix = root.as_posix().rstrip("/") + "/"
+    if prefix not in item.message and not any(prefix in r for r in item.references):
+        return item
+    return replace(
+        item,
+        message=item.message.replace(prefix, ""),
+        references=tuple(r.replace(prefix, "") for r in item.references),
+    )
+
+
+def _deduplicated(findings: list[Finding]) -> list[Finding]:
+    """One finding per rule and position (the most severe), in a stable order."""
+    best: dict[tuple[str, str, int, int], Finding] = {}
+    for item in findings:
+        location = item.location or Location(Path())
+        key = (item.rule_id, location.path.as_posix(), location.line or 0, location.column or 0)
+        if key not in best or item.severity > best[key].severity:
+            best[key] = item
+    return sorted(
+        best.values(),
+        key=lambda f: (
+            f.location.path.as_posix() if f.location else "",
+            f.location.line or 0 if f.location else 0,
+            f.rule_id,
+        ),
+    )

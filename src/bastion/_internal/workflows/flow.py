@@ -1,0 +1,240 @@
+"""Jobs as they run: composite actions and reusable workflows expanded in the caller's context.
+
+A step that calls a composite action runs that action's steps inside the
+caller's job, with the caller's triggers, token and secrets: the Ultralytics
+injection sat in such a remote action. A job that calls a reusable workflow
+runs that workflow's jobs with the caller's triggers. ``expand`` flattens
+both (to a bounded depth) so that every rule sees each step in the context
+where it really runs, and ``taint`` says where the value of an expression
+comes from, following ``env.*`` and ``inputs.*`` back to what set them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from bastion._internal.workflows import expressions
+from bastion._internal.workflows.contexts import Control, classify
+from bastion._internal.workflows.model import Action, Job, Permissions, Step, Text, Workflow
+from bastion._internal.workflows.resolve import Resolver, Uses, parse_uses
+
+MAX_CALL_DEPTH = 6
+MAX_TAINT_DEPTH = 8
+# Actions whose behaviour the rules model themselves: not "unanalysable" when absent.
+MODELLED_OWNERS = frozenset({"actions", "github", "pypa", "astral-sh", "docker", "softprops"})
+
+
+@dataclass(frozen=True, slots=True)
+class Taint:
+    """One context that can flow into a value, how bastion classed it, and the way it came."""
+
+    path: str
+    control: Control
+    route: tuple[str, ...] = ()  # e.g. ("inputs.ref", "env.REF"): the names it went through
+
+    def describe(self) -> str:
+        """``github.head_ref`` or ``inputs.ref <- github.head_ref``."""
+        return " <- ".join((*self.route, self.path))
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A step where it runs: its job, the file it is written in, and its inputs."""
+
+    step: Step
+    job: Job
+    workflow: Workflow  # the file that defines the job (for env: lookups)
+    display: Path  # the file to report (a remote action shows as owner/repo@ref/action.yml)
+    action: Action | None = None  # the composite action the step belongs to
+    via: tuple[str, ...] = ()  # the calls that led here, outermost first
+    inputs: Mapping[str, tuple[Taint, ...]] = field(default_factory=dict)
+
+    def env_text(self, name: str) -> Text | None:
+        """The ``env:`` value a step sees for ``name`` (step, then job, then workflow)."""
+        for scope in (self.step.env, self.job.env, self.workflow.env):
+            if name in scope:
+                return scope[name]
+        return None
+
+    def taint(self, text: str) -> tuple[Taint, ...]:
+        """Every context that can flow into ``text`` (its ``${{ }}`` parts); bad ones skipped."""
+        return _taint_text(self, text, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A ``uses:`` bastion could not read: what was called, and from where."""
+
+    uses: Uses
+    text: Text
+    display: Path
+
+
+@dataclass(frozen=True, slots=True)
+class JobRun:
+    """A job as started by the triggers of ``caller`` (its own workflow unless reusable)."""
+
+    job: Job
+    workflow: Workflow  # the file that defines the job
+    caller: Workflow  # whose triggers start it
+    display: Path
+    via: tuple[str, ...] = ()
+    inputs: Mapping[str, tuple[Taint, ...]] = field(default_factory=dict)
+    ceiling: Permissions | None = None  # the calling job's permissions, for reusable workflows
+    sites: tuple[Site, ...] = ()
+    unresolved: tuple[Unresolved, ...] = ()
+
+    @property
+    def triggers(self) -> Mapping[str, object]:
+        """The events that start this job."""
+        return self.caller.triggers
+
+    @property
+    def privileged(self) -> tuple[str, ...]:
+        """The privileged triggers among them."""
+        return self.caller.privileged_triggers
+
+    @property
+    def permissions(self) -> Permissions | None:
+        """The permissions the job's token gets (``None``: the repository default)."""
+        own = self.job.permissions or self.workflow.permissions
+        return own if own is not None else self.ceiling
+
+
+def expand(workflow: Workflow, resolver: Resolver, display: Path) -> Iterator[JobRun]:
+    """Every job of ``workflow``, reusable workflows' jobs included, with their steps."""
+    yield from _expand_workflow(workflow, workflow, resolver, display, (), {}, None, 0)
+
+
+def _expand_workflow(
+    workflow: Workflow,
+    caller: Workflow,
+    resolver: Resolver,
+    display: Path,
+    via: tuple[str, ...],
+    inputs: Mapping[str, tuple[Taint, ...]],
+    ceiling: Permissions | None,
+    depth: int,
+) -> Iterator[JobRun]:
+    for job in workflow.jobs:
+        frozen_inputs = MappingProxyType(dict(inputs))
+        sites: list[Site] = []
+        unresolved: list[Unresolved] = []
+        for step in job.steps:
+            site = Site(step, job, workflow, display, None, via, frozen_inputs)
+            _expand_step(site, resolver, sites, unresolved, depth)
+        run = JobRun(
+            job,
+            workflow,
+            caller,
+            display,
+            via,
+            frozen_inputs,
+            ceiling,
+            tuple(sites),
+            tuple(unresolved),
+        )
+        yield run
+        if job.uses is None or depth >= MAX_CALL_DEPTH:
+            continue
+        uses = parse_uses(job.uses.value)
+        called = resolver.workflow(uses) if uses is not None else None
+        if uses is None or called is None:
+            continue
+        caller_site = Site(Step(job.file, -1, job.line), job, workflow, display, None, via)
+        call_inputs = {
+            name.lower(): caller_site.taint(text.value) for name, text in job.with_.items()
+        }
+        where = f"{job.uses.value} (job {job.id!r} at {display.as_posix()}:{job.line})"
+        yield from _expand_workflow(
+            called,
+            caller,
+            resolver,
+            resolver.display(uses, called.path),
+            (*via, where),
+            call_inputs,
+            run.permissions,
+            depth + 1,
+        )
+
+
+def _expand_step(
+    site: Site,
+    resolver: Resolver,
+    sites: list[Site],
+    unresolved: list[Unresolved],
+    depth: int,
+) -> None:
+    sites.append(site)
+    step = site.step
+    if step.uses is None or depth >= MAX_CALL_DEPTH:
+        return
+    uses = parse_uses(step.uses.value)
+    if uses is None or uses.kind == "docker":
+        return
+    action = resolver.action(uses)
+    if action is None:
+        if uses.kind == "remote" and uses.owner.lower() not in MODELLED_OWNERS:
+            unresolved.append(Unresolved(uses, step.uses, site.display))
+        return
+    if action.using != "composite":
+        return
+    caller_inputs = {name.lower(): site.taint(text.value) for name, text in step.with_.items()}
+    display = resolver.display(uses, action.path)
+    where = f"{step.uses.value} ({site.display.as_posix()}:{step.line})"
+    inner_inputs: dict[str, tuple[Taint, ...]] = {}
+    for name, default in action.inputs.items():
+        if name in caller_inputs:
+            inner_inputs[name] = caller_inputs[name]
+        elif default is not None:
+            probe = Site(step, site.job, site.workflow, display, action, site.via)
+            inner_inputs[name] = probe.taint(default.value)
+    for inner in action.steps:
+        child = Site(
+            inner,
+            site.job,
+            site.workflow,
+            display,
+            action,
+            (*site.via, where),
+            MappingProxyType(inner_inputs),
+        )
+        _expand_step(child, resolver, sites, unresolved, depth + 1)
+
+
+def _taint_text(site: Site, text: str, depth: int) -> tuple[Taint, ...]:
+    if "${{" not in text or depth > MAX_TAINT_DEPTH:
+        return ()
+    found: list[Taint] = []
+    try:
+        for part in expressions.embedded(text):
+            try:
+                parsed = expressions.parse(part.source)
+            except expressions.ExpressionError:
+                continue
+            for context in expressions.flows(parsed):
+                found.extend(_taint_context(site, context.path, depth))
+    except expressions.ExpressionError:
+        return tuple(found)
+    return tuple(found)
+
+
+def _taint_context(site: Site, path: str, depth: int) -> tuple[Taint, ...]:
+    head, _, rest = path.partition(".")
+    if head == "env" and rest and "." not in rest:
+        text = site.env_text(rest) or site.env_text(rest.upper())
+        if text is None:
+            return (Taint(path, Control.UNKNOWN),)
+        return tuple(
+            Taint(t.path, t.control, (path, *t.route))
+            for t in _taint_text(site, text.value, depth + 1)
+        )
+    if head == "inputs" and rest:
+        name = rest.split(".")[0]
+        if name in site.inputs:
+            return tuple(Taint(t.path, t.control, (path, *t.route)) for t in site.inputs[name])
+        return (Taint(path, Control.UNKNOWN),)
+    return (Taint(path, classify(path)),)

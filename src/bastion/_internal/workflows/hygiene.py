@@ -1,0 +1,259 @@
+"""Rules about what a job is given and what it trusts: permissions, pins, credentials, runners."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from bastion._internal.model import Confidence, Finding, Severity
+from bastion._internal.workflows.flow import JobRun, Site
+from bastion._internal.workflows.model import PULL_REQUEST_TRIGGERS, Text, Workflow
+from bastion._internal.workflows.resolve import parse_uses
+from bastion._internal.workflows.rules import finding, raised
+
+FIRST_PARTY_OWNERS = frozenset({"actions", "github"})
+_BRANCH_LIKE = re.compile(r"^(main|master|develop|dev|trunk|latest|head|stable|release)$", re.I)
+_DOWNLOAD_EXECUTE = re.compile(
+    r"\b(curl|wget|iwr|invoke-webrequest)\b[^\n|;&]*\|\s*(sudo\s+)?(-\S+\s+)*"
+    r"(ba|z|da|k)?sh\b|"
+    r"\b(curl|wget|iwr|invoke-webrequest)\b[^\n|;&]*\|\s*(sudo\s+)?(python3?|perl|ruby|node|iex)\b|"
+    r"\b(ba|z)?sh\s+<\(\s*(curl|wget)\b|"
+    r"\b(ba|z)?sh\s+-c\s+[\"']?\$\(\s*(curl|wget)\b",
+    re.I,
+)
+
+
+def excessive_permissions(workflow: Workflow, runs: list[JobRun]) -> list[Finding]:
+    """``write-all``, default token permissions, and write scopes given to every job."""
+    findings: list[Finding] = []
+    privileged = bool(workflow.privileged_triggers)
+    top = workflow.permissions
+    if top is not None and top.preset == "write-all":
+        findings.append(
+            finding(
+                "excessive-permissions",
+                workflow.path,
+                top.line,
+                "the workflow gives every job a token that can write everything (write-all)",
+                severity=raised(Severity.HIGH, privileged),
+            )
+        )
+    elif top is not None and top.writes() and len(workflow.jobs) > 1:
+        findings.append(
+            finding(
+                "excessive-permissions",
+                workflow.path,
+                top.line,
+                f"workflow-level permissions grant {', '.join(top.writes())}: write to all "
+                f"{len(workflow.jobs)} jobs; grant them on the job that needs them",
+                severity=raised(Severity.MEDIUM, privileged),
+                confidence=Confidence.MEDIUM,
+            )
+        )
+    for run in runs:
+        job = run.job
+        if job.permissions is not None and job.permissions.preset == "write-all":
+            findings.append(
+                finding(
+                    "excessive-permissions",
+                    workflow.path,
+                    job.permissions.line,
+                    f"job {job.id!r} gets a token that can write everything (write-all)",
+                    severity=raised(Severity.HIGH, privileged),
+                )
+            )
+        elif top is None and job.permissions is None and job.uses is None:
+            findings.append(
+                finding(
+                    "excessive-permissions",
+                    workflow.path,
+                    job.line,
+                    f"job {job.id!r} runs with the repository's default token permissions "
+                    "(write to contents, packages and more in older repositories)",
+                    severity=raised(Severity.MEDIUM, privileged),
+                    confidence=Confidence.MEDIUM,
+                    remediation="add 'permissions: {}' at the top of the workflow and grant "
+                    "this job only the scopes it uses (e.g. contents: read)",
+                )
+            )
+    return findings
+
+
+def unpinned_uses(run: JobRun, seen: set[tuple[str, int]]) -> list[Finding]:
+    """Actions, reusable workflows and images that are not pinned to a SHA or a digest."""
+    findings = []
+    texts: list[tuple[Text, Site | None]] = [(s.step.uses, s) for s in run.sites if s.step.uses]
+    for extra in (run.job.uses, run.job.container, *run.job.services):
+        if extra is not None:
+            texts.append((extra, None))
+    for text, site in texts:
+        display = site.display if site is not None else run.display
+        key = (display.as_posix(), text.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        found = _unpinned(text, display, text is run.job.container or text in run.job.services)
+        if found is not None:
+            findings.append(found)
+    return findings
+
+
+def _unpinned(text: Text, display: Path, image: bool) -> Finding | None:
+    value = text.value.strip()
+    if image or value.startswith("docker://"):
+        if "${{" in value or "@sha256:" in value:
+            return None
+        return finding(
+            "unpinned-uses",
+            display,
+            text.line,
+            f"image {value!r} is not pinned to a digest (@sha256:...)",
+            column=text.column,
+            remediation="pin the image by digest: image@sha256:<digest>",
+        )
+    uses = parse_uses(value)
+    if uses is None or uses.kind != "remote" or uses.pinned:
+        return None
+    ref = uses.ref
+    branch = _BRANCH_LIKE.match(ref) is not None or "/" in ref or not any(c.isdigit() for c in ref)
+    if branch:
+        severity = Severity.HIGH
+        kind = "a branch"
+    elif uses.owner.lower() in FIRST_PARTY_OWNERS:
+        severity, kind = Severity.LOW, "a tag of GitHub's own actions"
+    else:
+        severity, kind = Severity.MEDIUM, "a tag"
+    return finding(
+        "unpinned-uses",
+        display,
+        text.line,
+        f"{value!r} follows {kind} ({uses.ref}): whoever can push to {uses.slug} changes "
+        "what runs here",
+        column=text.column,
+        severity=severity,
+    )
+
+
+def artipacked(run: JobRun) -> list[Finding]:
+    """``actions/checkout`` without ``persist-credentials: false``."""
+    findings = []
+    uploads_workspace = any(_uploads_workspace(s) for s in run.sites)
+    for site in run.sites:
+        uses = parse_uses(site.step.uses.value) if site.step.uses is not None else None
+        if uses is None or uses.slug != "actions/checkout":
+            continue
+        persist = site.step.with_.get("persist-credentials")
+        if persist is not None and persist.value.strip().lower() == "false":
+            continue
+        severity = Severity.HIGH if uploads_workspace else Severity.MEDIUM
+        extra = " and the job uploads the workspace as an artifact" if uploads_workspace else ""
+        findings.append(
+            finding(
+                "artipacked",
+                site.display,
+                site.step.line,
+                f"{site.step.label} keeps the job's token in .git/config{extra}; any later "
+                "step (or artifact) can read it",
+                severity=severity,
+                confidence=Confidence.MEDIUM if not uploads_workspace else Confidence.HIGH,
+            )
+        )
+    return findings
+
+
+def _uploads_workspace(site: Site) -> bool:
+    uses = parse_uses(site.step.uses.value) if site.step.uses is not None else None
+    if uses is None or uses.slug != "actions/upload-artifact":
+        return False
+    path = site.step.with_.get("path")
+    if path is None:
+        return False
+    lines = [p.strip() for p in path.value.splitlines() if p.strip()]
+    return any(p in (".", "./", "${{ github.workspace }}") for p in lines)
+
+
+def secrets_inherit(run: JobRun) -> list[Finding]:
+    """``secrets: inherit`` hands every secret to the called workflow."""
+    text = run.job.secrets_inherit
+    if text is None or run.via:
+        return []
+    return [
+        finding(
+            "secrets-inherit",
+            run.display,
+            text.line,
+            f"job {run.job.id!r} passes every repository secret to "
+            f"{run.job.uses.value if run.job.uses else 'the called workflow'}",
+            column=text.column,
+        )
+    ]
+
+
+def self_hosted_runner(run: JobRun) -> list[Finding]:
+    """A self-hosted runner in a workflow that pull requests start."""
+    triggers = sorted(t for t in run.triggers if t in PULL_REQUEST_TRIGGERS)
+    if not triggers:
+        return []
+    for label in run.job.runs_on:
+        if label.value.strip().lower() == "self-hosted":
+            return [
+                finding(
+                    "self-hosted-runner",
+                    run.display,
+                    label.line,
+                    f"job {run.job.id!r} runs on a self-hosted runner and the workflow is "
+                    f"started by {', '.join(triggers)}: pull request code can persist on the "
+                    "machine",
+                    column=label.column,
+                    confidence=Confidence.MEDIUM,
+                )
+            ]
+    return []
+
+
+def download_execute(run: JobRun) -> list[Finding]:
+    """``curl ... | sh`` and its cousins."""
+    findings = []
+    for site in run.sites:
+        if site.step.run is None:
+            continue
+        for match in _DOWNLOAD_EXECUTE.finditer(site.step.run.value):
+            line, column = site.step.run.position(match.start())
+            findings.append(
+                finding(
+                    "download-execute",
+                    site.display,
+                    line,
+                    f"{site.step.label} runs a script straight from the network "
+                    f"({match.group(0).strip()[:80]})",
+                    column=column,
+                )
+            )
+    return findings
+
+
+def unanalysable(run: JobRun, seen: set[tuple[str, int]]) -> list[Finding]:
+    """Remote actions on a mutable ref that no source could provide."""
+    findings = []
+    for item in run.unresolved:
+        if item.uses.pinned:
+            continue
+        key = (item.display.as_posix(), item.text.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        privileged = bool(run.privileged)
+        findings.append(
+            finding(
+                "unanalysable-action",
+                item.display,
+                item.text.line,
+                f"{item.uses.raw!r} was not audited: it is on a mutable ref and neither "
+                "--actions-dir nor the --online cache has it"
+                + (f"; it runs under {', '.join(run.privileged)}" if privileged else ""),
+                column=item.text.column,
+                severity=Severity.MEDIUM if privileged else Severity.LOW,
+                confidence=Confidence.MEDIUM,
+            )
+        )
+    return findings

@@ -1,0 +1,343 @@
+"""How an outsider gets code to run: injected expressions, checked-out pull requests, bot checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bastion._internal.model import Confidence, Finding, Severity
+from bastion._internal.workflows import expressions
+from bastion._internal.workflows.contexts import Control
+from bastion._internal.workflows.flow import JobRun, Site, Taint
+from bastion._internal.workflows.model import Text, Workflow
+from bastion._internal.workflows.resolve import parse_uses
+from bastion._internal.workflows.rules import finding, raised
+
+DANGEROUS_TRIGGERS = ("pull_request_target", "workflow_run")
+# Contexts that name the pull request's (or the triggering run's) own code.
+PR_HEAD_CONTEXTS = frozenset(
+    {
+        "github.head_ref",
+        "github.event.pull_request.head.sha",
+        "github.event.pull_request.head.ref",
+        "github.event.pull_request.merge_commit_sha",
+        "github.event.pull_request.head.repo.full_name",
+        "github.event.pull_request.number",
+        "github.event.number",
+        "github.event.issue.number",
+        "github.event.workflow_run.head_sha",
+        "github.event.workflow_run.head_branch",
+        "github.event.workflow_run.head_repository.full_name",
+    }
+)
+_GIT_FETCH = re.compile(r"\b(gh\s+pr\s+checkout|git\s+(fetch|pull|checkout|switch|merge|reset)\b)")
+_ENV_FILE_WRITE = re.compile(r"(>>?|\btee\b(\s+-a)?)\s*[\"']?(\$\{?|\$env:)GITHUB_(ENV|PATH)\b")
+_BOT_ACTORS = ("github.actor", "github.triggering_actor")
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionPoint:
+    """Where outside input becomes code in a privileged job (the first link of a chain)."""
+
+    site: Site
+    line: int
+    what: str
+
+
+def script_texts(site: Site) -> Iterator[tuple[str, Text]]:
+    """The texts of a step that a shell or a script interpreter runs."""
+    step = site.step
+    if step.run is not None:
+        yield "run", step.run
+    uses = parse_uses(step.uses.value) if step.uses is not None else None
+    if uses is not None and uses.slug == "actions/github-script" and "script" in step.with_:
+        yield "script", step.with_["script"]
+
+
+def template_injection(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
+    """Attacker-controlled contexts expanded into run: and github-script script: texts."""
+    findings: list[Finding] = []
+    points: list[ExecutionPoint] = []
+    privileged = bool(run.privileged)
+    for site in run.sites:
+        for key, text in script_texts(site):
+            for part, parsed in _expressions(site, text, findings):
+                del parsed  # parsed once to report syntax errors; taint parses it again
+                taints = site.taint(text_of(part))
+                attacker = [t for t in taints if t.control is Control.ATTACKER]
+                unknown = [
+                    t
+                    for t in taints
+                    if t.control is Control.UNKNOWN and t.path.startswith("github.event.")
+                ]
+                line, column = text.position(part.start)
+                shown = "${{" + part.source + "}}"
+                if attacker:
+                    names = ", ".join(t.describe() for t in attacker)
+                    severity = Severity.CRITICAL if privileged else Severity.HIGH
+                    trigger = _trigger_note(run)
+                    findings.append(
+                        finding(
+                            "template-injection",
+                            site.display,
+                            line,
+                            f"{shown} expands attacker-controlled text ({names}) into the "
+                            f"{key}: of {site.step.label}{trigger}{_via(site)}",
+                            column=column,
+                            severity=severity,
+                            remediation=_env_fix(attacker[0], key),
+                        )
+                    )
+                    if privileged:
+                        points.append(ExecutionPoint(site, line, f"{shown} in {key}:"))
+                elif unknown:
+                    names = ", ".join(t.describe() for t in unknown)
+                    findings.append(
+                        finding(
+                            "template-injection",
+                            site.display,
+                            line,
+                            f"{shown} expands event data bastion cannot classify ({names}) into "
+                            f"the {key}: of {site.step.label}{_via(site)}",
+                            column=column,
+                            severity=Severity.LOW,
+                            confidence=Confidence.LOW,
+                            remediation=_env_fix(unknown[0], key),
+                        )
+                    )
+    return findings, points
+
+
+def text_of(part: expressions.Embedded) -> str:
+    """The ``${{ ... }}`` text of an embedded expression."""
+    return "${{" + part.source + "}}"
+
+
+def _expressions(
+    site: Site, text: Text, findings: list[Finding]
+) -> Iterator[tuple[expressions.Embedded, expressions.Expr]]:
+    """Each embedded expression of ``text`` with its tree; syntax errors become findings."""
+    try:
+        parts = list(expressions.embedded(text.value))
+    except expressions.ExpressionError as exc:
+        line, column = text.position(exc.offset)
+        findings.append(_syntax(site, line, column, str(exc)))
+        return
+    for part in parts:
+        try:
+            yield part, expressions.parse(part.source)
+        except expressions.ExpressionError as exc:
+            line, column = text.position(part.start + 3 + exc.offset)
+            findings.append(_syntax(site, line, column, str(exc)))
+
+
+def _syntax(site: Site, line: int, column: int, problem: str) -> Finding:
+    return finding(
+        "workflow-syntax",
+        site.display,
+        line,
+        f"expression does not parse: {problem} ({site.step.label})",
+        column=column,
+        confidence=Confidence.HIGH,
+    )
+
+
+def _env_fix(taint: Taint, key: str) -> str:
+    source = taint.route[0] if taint.route else taint.path
+    variable = re.sub(r"[^A-Za-z0-9]+", "_", source.rsplit(".", 1)[-1]).upper() or "VALUE"
+    if key == "script":
+        return (
+            f"set env: {variable}: ${{{{ {source} }}}} on the step and read "
+            f"process.env.{variable} in the script"
+        )
+    return f'set env: {variable}: ${{{{ {source} }}}} on the step and use "${variable}" in run:'
+
+
+def _trigger_note(run: JobRun) -> str:
+    if run.privileged:
+        triggers = ", ".join(run.privileged)
+        return f" under {triggers} (runs with the base repository's token and secrets)"
+    return ""
+
+
+def _via(site: Site) -> str:
+    if not site.via:
+        return ""
+    return "; called through " + " -> ".join(site.via)
+
+
+def pwn_request(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
+    """A privileged job that fetches the pull request's code and then runs something."""
+    if not run.privileged:
+        return [], []
+    for index, site in enumerate(run.sites):
+        fetched = _fetches_pr_code(site)
+        if fetched is None:
+            continue
+        later = [s for s in run.sites[index + 1 :] if _executes(s)]
+        if not later:
+            continue
+        line, what = fetched
+        first = later[0]
+        where = f"{first.display.as_posix()}:{first.step.line}"
+        message = (
+            f"{', '.join(run.privileged)} job {run.job.id!r} {what} and then runs "
+            f"{first.step.label} ({where}) with the base repository's token and secrets"
+            f"{_via(site)}"
+        )
+        point = ExecutionPoint(site, line, what)
+        return [finding("pwn-request", site.display, line, message)], [point]
+    return [], []
+
+
+def _fetches_pr_code(site: Site) -> tuple[int, str] | None:
+    step = site.step
+    uses = parse_uses(step.uses.value) if step.uses is not None else None
+    if uses is not None and uses.slug == "actions/checkout":
+        for key in ("ref", "repository"):
+            text = step.with_.get(key)
+            if text is None:
+                continue
+            if "refs/pull/" in text.value or any(
+                t.path in PR_HEAD_CONTEXTS for t in site.taint(text.value)
+            ):
+                return text.line, f"checks out the pull request ({key}: {text.value.strip()})"
+    if step.run is not None:
+        for match in _GIT_FETCH.finditer(step.run.value):
+            line_end = step.run.value.find("\n", match.start())
+            command = step.run.value[match.start() : line_end if line_end != -1 else None]
+            head = match.group(0).startswith("gh") or "pull/" in command
+            if head or any(t.path in PR_HEAD_CONTEXTS for t in site.taint(command)):
+                line, _ = step.run.position(match.start())
+                return line, f"fetches the pull request's code ({command.strip()[:80]})"
+    return None
+
+
+def _executes(site: Site) -> bool:
+    step = site.step
+    if step.run is not None:
+        return True
+    uses = parse_uses(step.uses.value) if step.uses is not None else None
+    if uses is None:
+        return False
+    if uses.kind == "local":
+        return True
+    return uses.slug not in ("actions/checkout", "actions/upload-artifact", "actions/cache")
+
+
+def dangerous_triggers(workflow: Workflow) -> list[Finding]:
+    """``pull_request_target`` and ``workflow_run``: secrets on outside input."""
+    found = [t for t in DANGEROUS_TRIGGERS if t in workflow.triggers]
+    if not found:
+        return []
+    return [
+        finding(
+            "dangerous-triggers",
+            workflow.path,
+            workflow.triggers_line,
+            f"triggered by {', '.join(found)}: runs with a write token and the repository's "
+            "secrets on events an outsider can cause",
+            confidence=Confidence.MEDIUM,
+        )
+    ]
+
+
+def github_env(run: JobRun) -> list[Finding]:
+    """Writes to ``$GITHUB_ENV``/``$GITHUB_PATH`` in a privileged job."""
+    if not run.privileged:
+        return []
+    findings = []
+    for site in run.sites:
+        if site.step.run is None:
+            continue
+        match = _ENV_FILE_WRITE.search(site.step.run.value)
+        if match is None:
+            continue
+        line, column = site.step.run.position(match.start())
+        findings.append(
+            finding(
+                "github-env",
+                site.display,
+                line,
+                f"{site.step.label} writes to GITHUB_{match.group(4)} under "
+                f"{', '.join(run.privileged)}: a value from the event can set LD_PRELOAD, "
+                f"PATH or BASH_ENV for every later step{_via(site)}",
+                column=column,
+                confidence=Confidence.MEDIUM,
+            )
+        )
+    return findings
+
+
+def bot_conditions(run: JobRun) -> list[Finding]:
+    """``if: github.actor == 'dependabot[bot]'``: anyone can make a bot act last on their PR."""
+    findings = []
+    candidates: list[tuple[Text, str]] = []
+    if run.job.if_ is not None:
+        candidates.append((run.job.if_, f"job {run.job.id!r}"))
+    candidates.extend((s.step.if_, s.step.label) for s in run.sites if s.step.if_ is not None)
+    for text, owner in candidates:
+        source = text.value.strip()
+        if source.startswith("${{") and source.endswith("}}"):
+            source = source[3:-2]
+        try:
+            parsed = expressions.parse(source)
+        except expressions.ExpressionError:
+            continue
+        actor = _bot_actor(parsed)
+        if actor is None:
+            continue
+        findings.append(
+            finding(
+                "bot-conditions",
+                run.display if text is run.job.if_ else _site_of(run, text),
+                text.line,
+                f"{owner} trusts {actor} to be a bot: it is whoever acted last, and an "
+                "attacker can make a bot act last on their own pull request",
+                column=text.column,
+                severity=raised(Severity.MEDIUM, bool(run.privileged)),
+            )
+        )
+    return findings
+
+
+def _site_of(run: JobRun, text: Text) -> Path:
+    for site in run.sites:
+        if site.step.if_ is text:
+            return site.display
+    return run.display
+
+
+def _bot_actor(expr: expressions.Expr) -> str | None:
+    if isinstance(expr, expressions.Binary):
+        sides = (expr.left, expr.right)
+        if expr.op in ("==", "!="):
+            names = [s.path for s in sides if isinstance(s, expressions.Context)]
+            literals = [
+                s.value
+                for s in sides
+                if isinstance(s, expressions.Literal) and isinstance(s.value, str)
+            ]
+            for name in names:
+                if name in _BOT_ACTORS and any("[bot]" in v for v in literals):
+                    return name
+        return _bot_actor(expr.left) or _bot_actor(expr.right)
+    if isinstance(expr, expressions.Unary):
+        return _bot_actor(expr.operand)
+    if isinstance(expr, expressions.Call):
+        if expr.name in ("contains", "startswith", "endswith") and len(expr.args) == 2:
+            first, second = expr.args
+            if (
+                isinstance(first, expressions.Context)
+                and first.path in _BOT_ACTORS
+                and isinstance(second, expressions.Literal)
+                and "bot" in str(second.value)
+            ):
+                return first.path
+        for arg in expr.args:
+            found = _bot_actor(arg)
+            if found:
+                return found
+    return None

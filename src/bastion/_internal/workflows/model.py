@@ -1,0 +1,170 @@
+"""The GitHub Actions model: workflows, jobs, steps and action definitions, with positions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+
+def _no_texts() -> Mapping[str, Text]:
+    return MappingProxyType({})
+
+
+# Triggers whose runs get a write token and the repository's secrets while
+# their input comes from outside (a fork's pull request, a comment, a fork's run).
+PRIVILEGED_TRIGGERS = frozenset(
+    {
+        "pull_request_target",
+        "workflow_run",
+        "issue_comment",
+        "issues",
+        "discussion",
+        "discussion_comment",
+        "pull_request_review",
+        "pull_request_review_comment",
+    }
+)
+# Triggers a fork's pull request (or anybody's comment) can start.
+PULL_REQUEST_TRIGGERS = frozenset(
+    {
+        "pull_request",
+        "pull_request_target",
+        "pull_request_review",
+        "pull_request_review_comment",
+        "issue_comment",
+        "workflow_run",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """A scalar as written, with where it starts (1-based line and column)."""
+
+    value: str
+    line: int
+    column: int
+    block: bool = False  # a ``|`` or ``>`` block: the text starts on the next line
+    indent: int = 0  # the block's indentation (its text's column - 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The line and column of the character at ``offset`` in ``value``."""
+        before = self.value[:offset]
+        newlines = before.count("\n")
+        if self.block:
+            column = len(before) - before.rfind("\n") - 1 + self.indent + 1
+            return self.line + 1 + newlines, column
+        if newlines:
+            return self.line + newlines, len(before) - before.rfind("\n")
+        return self.line, self.column + offset
+
+    @property
+    def true(self) -> bool:
+        """The value is YAML ``true``."""
+        return self.value.strip().lower() == "true"
+
+
+@dataclass(frozen=True, slots=True)
+class Permissions:
+    """A ``permissions:`` block: ``write-all``, ``read-all``, or scopes (``{}``: none)."""
+
+    line: int
+    preset: str | None = None  # "write-all" / "read-all"
+    scopes: Mapping[str, str] = field(default_factory=dict)
+
+    def writes(self) -> tuple[str, ...]:
+        """The scopes granted ``write`` (``*`` for ``write-all``)."""
+        if self.preset == "write-all":
+            return ("*",)
+        return tuple(sorted(s for s, v in self.scopes.items() if v == "write"))
+
+    def grants(self, scope: str, level: str = "write") -> bool:
+        """The block grants ``scope`` at ``level``."""
+        if self.preset == "write-all":
+            return True
+        if self.preset == "read-all":
+            return level == "read"
+        value = self.scopes.get(scope)
+        return value == level or (level == "read" and value == "write")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of a job or of a composite action."""
+
+    file: Path
+    index: int
+    line: int
+    name: str | None = None
+    id: str | None = None
+    uses: Text | None = None
+    run: Text | None = None
+    with_: Mapping[str, Text] = field(default_factory=_no_texts)
+    env: Mapping[str, Text] = field(default_factory=_no_texts)
+    if_: Text | None = None
+    continue_on_error: Text | None = None
+    shell: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How a message names the step."""
+        if self.name:
+            return f"step {self.name!r}"
+        if self.uses is not None:
+            return f"step {self.uses.value!r}"
+        return f"step {self.index + 1}"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job: steps, or a call of a reusable workflow (``uses``)."""
+
+    file: Path
+    id: str
+    line: int
+    name: str | None = None
+    runs_on: tuple[Text, ...] = ()
+    permissions: Permissions | None = None
+    if_: Text | None = None
+    env: Mapping[str, Text] = field(default_factory=_no_texts)
+    steps: tuple[Step, ...] = ()
+    uses: Text | None = None
+    with_: Mapping[str, Text] = field(default_factory=_no_texts)
+    secrets_inherit: Text | None = None
+    continue_on_error: Text | None = None
+    environment: str | None = None
+    container: Text | None = None
+    services: tuple[Text, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Workflow:
+    """A workflow file."""
+
+    path: Path
+    triggers: Mapping[str, object]  # event name -> its (plain) configuration
+    triggers_line: int
+    jobs: tuple[Job, ...]
+    permissions: Permissions | None = None
+    env: Mapping[str, Text] = field(default_factory=_no_texts)
+    name: str | None = None
+    unknown_keys: tuple[tuple[str, int], ...] = ()  # (key, line): GitHub would reject them
+
+    @property
+    def privileged_triggers(self) -> tuple[str, ...]:
+        """The triggers that run with secrets on outside input."""
+        return tuple(sorted(t for t in self.triggers if t in PRIVILEGED_TRIGGERS))
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An action definition (``action.yml``): composite, JavaScript or Docker."""
+
+    path: Path
+    using: str
+    steps: tuple[Step, ...] = ()
+    inputs: Mapping[str, Text | None] = field(default_factory=dict)  # name -> default
+    image: Text | None = None
+    unknown_keys: tuple[tuple[str, int], ...] = ()

@@ -1,0 +1,337 @@
+"""Workflow and action files (YAML written by anybody who opens a pull request) into the model.
+
+The text is first converted by ``safe_yaml`` (alias budget, depth bound,
+duplicate keys refused); the model is then built from the composed nodes so
+that every piece keeps its line and column. A file that cannot be read raises
+``InputError`` naming the file and line; the caller audits the other files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from types import MappingProxyType
+
+import yaml
+
+from bastion._internal import safe_yaml
+from bastion._internal.errors import InputError
+from bastion._internal.safe_read import read_text
+from bastion._internal.workflows.model import Action, Job, Permissions, Step, Text, Workflow
+
+MAX_WORKFLOW_BYTES = 4 * 1024 * 1024  # GitHub's own limit for a workflow is far smaller
+MAX_YAML_NODES = 200_000
+
+_WORKFLOW_KEYS = frozenset(
+    {"name", "run-name", "on", "permissions", "env", "defaults", "concurrency", "jobs"}
+)
+_JOB_KEYS = frozenset(
+    {
+        "name",
+        "permissions",
+        "needs",
+        "if",
+        "runs-on",
+        "environment",
+        "concurrency",
+        "outputs",
+        "env",
+        "defaults",
+        "steps",
+        "timeout-minutes",
+        "strategy",
+        "continue-on-error",
+        "container",
+        "services",
+        "uses",
+        "with",
+        "secrets",
+        "snapshot",
+    }
+)
+_STEP_KEYS = frozenset(
+    {
+        "id",
+        "if",
+        "name",
+        "uses",
+        "run",
+        "working-directory",
+        "shell",
+        "with",
+        "env",
+        "continue-on-error",
+        "timeout-minutes",
+    }
+)
+_ACTION_KEYS = frozenset({"name", "author", "description", "inputs", "outputs", "runs", "branding"})
+
+
+class _Reader:
+    """Node accessors that raise ``InputError`` at the node's line."""
+
+    def __init__(self, path: Path, source: str) -> None:
+        self.path = path
+        self.source = source
+        self.unknown: list[tuple[str, int]] = []
+
+    def fail(self, node: yaml.Node, message: str) -> InputError:
+        return InputError(self.path, message, safe_yaml.line_of(node))
+
+    def mapping(self, node: yaml.Node, what: str) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+        if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":null"):
+            return {}
+        if not isinstance(node, yaml.MappingNode):
+            raise self.fail(node, f"{what} should be a mapping")
+        return {str(k.value): (k, v) for k, v in node.value}
+
+    def check_keys(
+        self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], known: frozenset[str]
+    ) -> None:
+        for key, (key_node, _) in entries.items():
+            if key not in known:
+                self.unknown.append((key, safe_yaml.line_of(key_node)))
+
+    def text(self, node: yaml.Node, what: str) -> Text:
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, f"{what} should be a single value")
+        block = node.style in ("|", ">")
+        indent = 0
+        if block:
+            indent = _block_indent(self.source, node.start_mark.index)
+        return Text(
+            str(node.value),
+            node.start_mark.line + 1,
+            node.start_mark.column + 1 + (1 if node.style in ("'", '"') else 0),
+            block,
+            indent,
+        )
+
+    def optional_text(
+        self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str, what: str
+    ) -> Text | None:
+        if key not in entries:
+            return None
+        return self.text(entries[key][1], what)
+
+    def texts(self, node: yaml.Node, what: str) -> tuple[Text, ...]:
+        if isinstance(node, yaml.SequenceNode):
+            return tuple(self.text(item, what) for item in node.value)
+        if isinstance(node, yaml.MappingNode):  # runs-on: {group: ..., labels: [...]}
+            entries = self.mapping(node, what)
+            found: list[Text] = []
+            for key in ("group", "labels"):
+                if key in entries:
+                    found.extend(self.texts(entries[key][1], what))
+            return tuple(found)
+        return (self.text(node, what),)
+
+    def text_map(
+        self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str
+    ) -> Mapping[str, Text]:
+        if key not in entries:
+            return MappingProxyType({})
+        node = entries[key][1]
+        if isinstance(node, yaml.ScalarNode) and "${{" in str(node.value):
+            return MappingProxyType({"*": self.text(node, key)})  # env: ${{ fromJSON(...) }}
+        values = {
+            name: self.text(value, f"{key}.{name}")
+            for name, (_, value) in self.mapping(node, key).items()
+        }
+        return MappingProxyType(values)
+
+    def permissions(self, node: yaml.Node) -> Permissions:
+        line = safe_yaml.line_of(node)
+        if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
+            value = str(node.value)
+            if value not in ("write-all", "read-all"):
+                raise self.fail(node, "permissions should be read-all, write-all or a mapping")
+            return Permissions(line, preset=value)
+        scopes = {
+            name: self.text(value, f"permissions.{name}").value
+            for name, (_, value) in self.mapping(node, "permissions").items()
+        }
+        return Permissions(line, scopes=MappingProxyType(scopes))
+
+
+def _block_indent(buffer: str, index: int) -> int:
+    """The indentation of the first text line of a block scalar starting at ``index``."""
+    newline = buffer.find("\n", index)
+    if newline == -1:
+        return 0
+    line_end = buffer.find("\n", newline + 1)
+    line = buffer[newline + 1 : line_end if line_end != -1 else len(buffer)]
+    return len(line) - len(line.lstrip(" "))
+
+
+def _document(path: Path, text: str | None) -> tuple[yaml.Node, _Reader]:
+    if text is None:
+        text = read_text(path, limit=MAX_WORKFLOW_BYTES)
+    node = safe_yaml.compose(path, text)
+    if node is None:
+        raise InputError(path, "empty file")
+    safe_yaml.to_python(path, node, max_nodes=MAX_YAML_NODES)  # budget, depth, duplicates
+    return node, _Reader(path, text)
+
+
+def parse_workflow(path: Path, text: str | None = None) -> Workflow:
+    """Read one workflow file."""
+    node, reader = _document(path, text)
+    top = reader.mapping(node, "a workflow")
+    reader.check_keys(top, _WORKFLOW_KEYS)
+    if "on" not in top:
+        raise InputError(path, "a workflow needs 'on:' (its triggers)", safe_yaml.line_of(node))
+    on_key, on_node = top["on"]
+    triggers = _triggers(path, reader, on_node)
+    if "jobs" not in top:
+        raise InputError(path, "a workflow needs 'jobs:'", safe_yaml.line_of(node))
+    jobs = tuple(
+        _job(reader, job_id, key_node, value)
+        for job_id, (key_node, value) in reader.mapping(top["jobs"][1], "jobs").items()
+    )
+    name = top.get("name")
+    return Workflow(
+        path=path,
+        triggers=triggers,
+        triggers_line=safe_yaml.line_of(on_key),
+        jobs=jobs,
+        permissions=reader.permissions(top["permissions"][1]) if "permissions" in top else None,
+        env=reader.text_map(top, "env"),
+        name=reader.text(name[1], "name").value if name else None,
+        unknown_keys=tuple(reader.unknown),
+    )
+
+
+def _triggers(path: Path, reader: _Reader, node: yaml.Node) -> Mapping[str, object]:
+    if isinstance(node, yaml.ScalarNode):
+        return MappingProxyType({str(node.value): None})
+    if isinstance(node, yaml.SequenceNode):
+        return MappingProxyType({reader.text(item, "on").value: None for item in node.value})
+    return MappingProxyType(
+        {
+            name: safe_yaml.to_python(path, value, max_nodes=MAX_YAML_NODES)
+            for name, (_, value) in reader.mapping(node, "on").items()
+        }
+    )
+
+
+def _job(reader: _Reader, job_id: str, key_node: yaml.Node, node: yaml.Node) -> Job:
+    entries = reader.mapping(node, f"job {job_id!r}")
+    reader.check_keys(entries, _JOB_KEYS)
+    steps: tuple[Step, ...] = ()
+    if "steps" in entries:
+        steps = _steps(reader, entries["steps"][1])
+    secrets = entries.get("secrets")
+    inherit = None
+    if secrets is not None and isinstance(secrets[1], yaml.ScalarNode):
+        inherit = reader.text(secrets[1], "secrets")
+        if inherit.value != "inherit":
+            raise reader.fail(secrets[1], "secrets should be 'inherit' or a mapping")
+    environment = entries.get("environment")
+    environment_name = None
+    if environment is not None:
+        env_node = environment[1]
+        if isinstance(env_node, yaml.MappingNode):
+            env_entries = reader.mapping(env_node, "environment")
+            if "name" in env_entries:
+                environment_name = reader.text(env_entries["name"][1], "environment.name").value
+        else:
+            environment_name = reader.text(env_node, "environment").value
+    container = entries.get("container")
+    container_image = None
+    if container is not None:
+        if isinstance(container[1], yaml.MappingNode):
+            container_image = reader.optional_text(
+                reader.mapping(container[1], "container"), "image", "container.image"
+            )
+        else:
+            container_image = reader.text(container[1], "container")
+    services: list[Text] = []
+    if "services" in entries:
+        for service_name, (_, service) in reader.mapping(
+            entries["services"][1], "services"
+        ).items():
+            image = reader.optional_text(
+                reader.mapping(service, f"services.{service_name}"), "image", "image"
+            )
+            if image is not None:
+                services.append(image)
+    name = reader.optional_text(entries, "name", "name")
+    return Job(
+        file=reader.path,
+        id=job_id,
+        line=safe_yaml.line_of(key_node),
+        name=name.value if name else None,
+        runs_on=reader.texts(entries["runs-on"][1], "runs-on") if "runs-on" in entries else (),
+        permissions=(
+            reader.permissions(entries["permissions"][1]) if "permissions" in entries else None
+        ),
+        if_=reader.optional_text(entries, "if", "if"),
+        env=reader.text_map(entries, "env"),
+        steps=steps,
+        uses=reader.optional_text(entries, "uses", "uses"),
+        with_=reader.text_map(entries, "with"),
+        secrets_inherit=inherit,
+        continue_on_error=reader.optional_text(entries, "continue-on-error", "continue-on-error"),
+        environment=environment_name,
+        container=container_image,
+        services=tuple(services),
+    )
+
+
+def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
+    if not isinstance(node, yaml.SequenceNode):
+        raise reader.fail(node, "steps should be a list")
+    steps = []
+    for index, item in enumerate(node.value):
+        entries = reader.mapping(item, f"step {index + 1}")
+        reader.check_keys(entries, _STEP_KEYS)
+        name = reader.optional_text(entries, "name", "name")
+        step_id = reader.optional_text(entries, "id", "id")
+        shell = reader.optional_text(entries, "shell", "shell")
+        steps.append(
+            Step(
+                file=reader.path,
+                index=index,
+                line=safe_yaml.line_of(item),
+                name=name.value if name else None,
+                id=step_id.value if step_id else None,
+                uses=reader.optional_text(entries, "uses", "uses"),
+                run=reader.optional_text(entries, "run", "run"),
+                with_=reader.text_map(entries, "with"),
+                env=reader.text_map(entries, "env"),
+                if_=reader.optional_text(entries, "if", "if"),
+                continue_on_error=reader.optional_text(
+                    entries, "continue-on-error", "continue-on-error"
+                ),
+                shell=shell.value if shell else None,
+            )
+        )
+    return tuple(steps)
+
+
+def parse_action(path: Path, text: str | None = None) -> Action:
+    """Read one action definition (``action.yml``)."""
+    node, reader = _document(path, text)
+    top = reader.mapping(node, "an action")
+    reader.check_keys(top, _ACTION_KEYS)
+    if "runs" not in top:
+        raise InputError(path, "an action needs 'runs:'", safe_yaml.line_of(node))
+    runs = reader.mapping(top["runs"][1], "runs")
+    using = reader.optional_text(runs, "using", "runs.using")
+    if using is None:
+        raise InputError(path, "runs needs 'using:'", safe_yaml.line_of(top["runs"][1]))
+    inputs: dict[str, Text | None] = {}
+    if "inputs" in top:
+        for name, (_, value) in reader.mapping(top["inputs"][1], "inputs").items():
+            spec = reader.mapping(value, f"inputs.{name}")
+            inputs[name.lower()] = reader.optional_text(spec, "default", "default")
+    steps = _steps(reader, runs["steps"][1]) if "steps" in runs else ()
+    return Action(
+        path=path,
+        using=using.value.lower(),
+        steps=steps,
+        inputs=MappingProxyType(inputs),
+        image=reader.optional_text(runs, "image", "runs.image"),
+        unknown_keys=tuple(reader.unknown),
+    )

@@ -1,0 +1,266 @@
+"""Fail-closed wiring: does CI run a check, and can its failure fail the build?
+
+A check that runs with ``continue-on-error: true``, behind ``|| true`` or
+``set +e``, or with an exit-zero flag reports but never stops a release. The
+answer feeds the coverage matrix: a control counts as enforced only when CI
+runs it (or an equivalent tool) fail-closed. Installs that skip hash checking
+are reported here too, because they undo the pinning layer in CI.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from bastion._internal.errors import InputError
+from bastion._internal.model import Confidence, Finding
+from bastion._internal.safe_read import read_text
+from bastion._internal.workflows.flow import JobRun, Site
+from bastion._internal.workflows.resolve import parse_uses
+from bastion._internal.workflows.rules import finding
+
+ALL_CONTROLS = "*"
+
+
+@dataclass(frozen=True, slots=True)
+class Tool:
+    """A security tool bastion recognises in CI, and the controls it stands for."""
+
+    name: str
+    command: re.Pattern[str] | None
+    actions: frozenset[str]
+    controls: tuple[str, ...]
+    exit_zero: re.Pattern[str] | None = None
+
+
+TOOLS = (
+    Tool(
+        "bastion check",
+        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+check\b"),
+        frozenset({"bastion-security/bastion"}),
+        (ALL_CONTROLS,),
+    ),
+    Tool(
+        "bastion audit",
+        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+audit\b"),
+        frozenset(),
+        ("advisories",),
+    ),
+    Tool(
+        "bastion workflows",
+        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+workflows\b"),
+        frozenset(),
+        ("workflows",),
+    ),
+    Tool(
+        "pip-audit",
+        re.compile(r"\bpip-audit\b"),
+        frozenset({"pypa/gh-action-pip-audit"}),
+        ("advisories",),
+    ),
+    Tool("uv audit", re.compile(r"\buv\s+(pip\s+)?audit\b"), frozenset(), ("advisories",)),
+    Tool(
+        "osv-scanner",
+        re.compile(r"\bosv-scanner\b"),
+        frozenset({"google/osv-scanner-action"}),
+        ("advisories",),
+        re.compile(r"--exit-code[= ]0\b"),
+    ),
+    Tool("safety", re.compile(r"\bsafety\s+(check|scan)\b"), frozenset(), ("advisories",)),
+    Tool(
+        "zizmor",
+        re.compile(r"\bzizmor\b"),
+        frozenset({"zizmorcore/zizmor-action", "woodruffw/zizmor-action"}),
+        ("workflows",),
+        re.compile(r"--no-exit-codes\b"),
+    ),
+    Tool(
+        "ruff",
+        re.compile(r"\bruff\s+check\b"),
+        frozenset({"astral-sh/ruff-action", "chartboost/ruff-action"}),
+        ("ruff-security",),
+        re.compile(r"--exit-zero\b"),
+    ),
+    Tool(
+        "bandit",
+        re.compile(r"\bbandit\b"),
+        frozenset(),
+        ("ruff-security",),
+        re.compile(r"--exit-zero\b"),
+    ),
+    Tool(
+        "hash-checked install",
+        re.compile(
+            r"\b(pip3?|python3?\s+-m\s+pip)\s+install\b[^\n]*--require-hashes|"
+            r"\buv\s+sync\b[^\n]*--(locked|frozen)\b|\buv\s+pip\s+(install|sync)\b[^\n]*--require-hashes"
+        ),
+        frozenset(),
+        ("pinning",),
+    ),
+)
+_IGNORED_FAILURE = re.compile(r"\|\|\s*(true|:|exit\s+0|echo\b)")
+_SET_PLUS_E = re.compile(r"^\s*set\s+\+e\b", re.M)
+_PIP_INSTALL = re.compile(r"\b(pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b[^\n]*")
+_UV_SYNC = re.compile(r"\buv\s+sync\b[^\n]*")
+_REQUIREMENT_FILE = re.compile(r"(?:-r|--requirement)[= ]\s*([^\s]+)")
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A recognised tool run in CI, and why its failure would not fail the build (if so)."""
+
+    tool: Tool
+    site: Site
+    line: int
+    fail_open: str | None
+
+
+def invocations(run: JobRun) -> list[Invocation]:
+    """Every recognised security tool the job runs."""
+    found = []
+    for site in run.sites:
+        step = site.step
+        open_reason = _continue_on_error(run, site)
+        uses = parse_uses(step.uses.value) if step.uses is not None else None
+        for tool in TOOLS:
+            if uses is not None and uses.slug in tool.actions:
+                found.append(Invocation(tool, site, step.line, open_reason))
+            if step.run is None or tool.command is None:
+                continue
+            match = tool.command.search(step.run.value)
+            if match is None:
+                continue
+            line, _ = step.run.position(match.start())
+            reason = open_reason or _script_fail_open(step.run.value, match.start(), tool)
+            found.append(Invocation(tool, site, line, reason))
+    return found
+
+
+def _continue_on_error(run: JobRun, site: Site) -> str | None:
+    for owner, text in (("step", site.step.continue_on_error), ("job", run.job.continue_on_error)):
+        if text is not None and (text.true or "${{" in text.value):
+            return f"{owner} has continue-on-error: {text.value.strip()}"
+    return None
+
+
+def _script_fail_open(script: str, offset: int, tool: Tool) -> str | None:
+    line_start = script.rfind("\n", 0, offset) + 1
+    line_end = script.find("\n", offset)
+    command = script[line_start : line_end if line_end != -1 else len(script)]
+    while command.rstrip().endswith("\\") and line_end != -1:  # a continued command
+        next_end = script.find("\n", line_end + 1)
+        command += script[line_end : next_end if next_end != -1 else len(script)]
+        line_end = next_end
+    ignored = _IGNORED_FAILURE.search(command)
+    if ignored is not None:
+        return f"'{ignored.group(0).strip()}' after the command"
+    if tool.exit_zero is not None:
+        flag = tool.exit_zero.search(command)
+        if flag is not None:
+            return f"{flag.group(0)} makes it exit 0"
+    for set_e in _SET_PLUS_E.finditer(script, 0, offset):
+        del set_e
+        return "'set +e' earlier in the script"
+    return None
+
+
+def fail_open(items: list[Invocation]) -> list[Finding]:
+    """A finding per check whose failure cannot fail the build."""
+    findings = []
+    for item in items:
+        if item.fail_open is None:
+            continue
+        findings.append(
+            finding(
+                "fail-open-check",
+                item.site.display,
+                item.line,
+                f"{item.tool.name} runs in CI ({item.site.step.label}) but cannot fail the "
+                f"build: {item.fail_open}",
+            )
+        )
+    return findings
+
+
+def enforcement(items: list[Invocation]) -> Mapping[str, bool]:
+    """Control id -> True when CI runs it (or an equivalent) fail-closed, False when only open."""
+    result: dict[str, bool] = {}
+    for item in items:
+        for control in item.tool.controls:
+            result[control] = result.get(control, False) or item.fail_open is None
+    return result
+
+
+def unhashed_installs(run: JobRun, root: Path) -> list[Finding]:
+    """``pip install`` without hash checking and ``uv sync`` that may re-resolve."""
+    findings = []
+    for site in run.sites:
+        script = site.step.run
+        if script is None:
+            continue
+        for match in _PIP_INSTALL.finditer(script.value):
+            command = match.group(0)
+            if "--require-hashes" in command or _all_hashed(command, root):
+                continue
+            if _local_only(command):
+                continue
+            line, column = script.position(match.start())
+            findings.append(
+                finding(
+                    "unhashed-install",
+                    site.display,
+                    line,
+                    f"{site.step.label} installs without hash checking "
+                    f"({command.strip()[:80]}): a replaced or newly published release "
+                    "goes straight into the build",
+                    column=column,
+                    confidence=Confidence.MEDIUM,
+                )
+            )
+            break
+        for match in _UV_SYNC.finditer(script.value):
+            command = match.group(0)
+            if re.search(r"--(locked|frozen)\b", command):
+                continue
+            line, column = script.position(match.start())
+            findings.append(
+                finding(
+                    "unhashed-install",
+                    site.display,
+                    line,
+                    f"{site.step.label} runs uv sync without --locked or --frozen: uv may "
+                    "re-resolve instead of installing the reviewed lock",
+                    column=column,
+                    confidence=Confidence.MEDIUM,
+                )
+            )
+            break
+    return findings
+
+
+def _local_only(command: str) -> bool:
+    """``pip install --no-deps .``: only the checked-out project, nothing from an index."""
+    words = command.split()
+    if "--no-deps" not in words:
+        return False
+    targets = [w for w in words[words.index("install") + 1 :] if not w.startswith("-")]
+    return bool(targets) and all(t.startswith((".", "/")) for t in targets)
+
+
+def _all_hashed(command: str, root: Path) -> bool:
+    """Every ``-r FILE`` of the command exists in the repository and carries hashes."""
+    files = _REQUIREMENT_FILE.findall(command)
+    if not files:
+        return False
+    for name in files:
+        path = (root / name.strip("'\"")).resolve()
+        try:
+            path.relative_to(root.resolve())
+            text = read_text(path)
+        except (ValueError, InputError):
+            return False
+        if "--hash=" not in text:
+            return False
+    return True
