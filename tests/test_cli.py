@@ -212,3 +212,42 @@ def test_online_asks_the_index_and_offline_does_not(
     fake_index.pages["/simple/idna/"] = (503, "text/plain", b"down")
     code, out, _ = run_cli("check", str(root), "--online")  # answered from the day's cache
     assert code == 0
+
+
+def test_workflows_command_on_the_ultralytics_fixture(tmp_path: Path) -> None:
+    import shutil
+
+    from tests.conftest import DATA
+
+    copy = tmp_path / "u"
+    shutil.copytree(DATA / "workflows" / "ultralytics" / "vulnerable", copy)
+    repo, actions = copy / "repo", copy / "actions"
+    code, out, err = run_cli("workflows", str(repo), "--actions-dir", str(actions))
+    assert code == 1, err
+    assert "cache-poisoning chain" in out and "No lockfile" not in out
+    code, out, _ = run_cli(
+        "workflows", str(repo), "--actions-dir", str(actions), "--format", "github"
+    )
+    assert code == 1
+    assert "::error file=ultralytics/actions@main/action.yml,line=28,col=25," in out
+    code, out, _ = run_cli("workflows", str(repo), "--format", "json", "--fail-on", "critical")
+    assert code == 0  # without the remote action: no chain, nothing critical
+    data = json.loads(out)
+    assert {c["id"] for c in data["controls"]} == {"workflows"}
+    assert any(f["rule_id"] == "unanalysable-action" for f in data["findings"])
+
+
+def test_workflows_command_bad_config_and_missing_dir(make_project: MakeProject) -> None:
+    root = make_project(
+        {
+            ".github/workflows/a.yml": "on: push\njobs: {}\n",
+            "bastion.toml": 'workflow-ignore = ["oops"]\n',
+        }
+    )
+    code, _, err = run_cli("workflows", str(root))
+    assert code == 3
+    assert "bastion.toml:1: workflow-ignore" in err and len(err.strip().splitlines()) == 1
+    (root / "bastion.toml").write_text("")
+    code, _, err = run_cli("workflows", str(root), "--actions-dir", str(root / "missing"))
+    assert code == 3
+    assert "does not exist" in err

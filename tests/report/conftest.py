@@ -11,6 +11,7 @@ from bastion._internal.model import Report
 from tests.conftest import OLD_DATA_OK, MakeProject
 
 HOSTILE = "[bold red]x[/] | <script> `tick` \x1b[31m"
+HOSTILE_STEP = "[bold red]x[/] | <script> `tick`"  # YAML refuses the escape character
 
 
 @pytest.fixture
@@ -24,6 +25,16 @@ def report(make_project: MakeProject) -> Report:
             weird-name==1.0  # {HOSTILE}
             """,
             "app.py": "import subprocess\nsubprocess.call('x', shell=True)\n",
+            ".github/workflows/ci.yml": f"""\
+            on: issues
+            permissions: {{}}
+            jobs:
+              a:
+                runs-on: ubuntu-latest
+                steps:
+                  - name: "{HOSTILE_STEP}%0A::error::forged"
+                    run: echo "${{{{ github.event.issue.title }}}}"
+            """,
             "bastion.toml": OLD_DATA_OK
             + """\
             [[waiver]]

@@ -35,4 +35,17 @@ def test_json_validates_against_the_shipped_schema(report: Report) -> None:
 
 def test_paths_are_relative_to_the_root(report: Report) -> None:
     data = json.loads(render(report))
-    assert {f["location"]["path"] for f in data["findings"]} == {"requirements.txt", "app.py"}
+    assert {f["location"]["path"] for f in data["findings"]} == {
+        "requirements.txt",
+        "app.py",
+        ".github/workflows/ci.yml",
+    }
+
+
+def test_workflow_findings_carry_confidence(report: Report) -> None:
+    data = json.loads(render(report))
+    injection = next(f for f in data["findings"] if f["rule_id"] == "template-injection")
+    assert injection["confidence"] == "high"
+    assert injection["location"] == {"path": ".github/workflows/ci.yml", "line": 8, "column": 20}
+    pinning = next(f for f in data["findings"] if f["rule_id"] == "missing-hash")
+    assert pinning["confidence"] is None

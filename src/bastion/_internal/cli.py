@@ -123,7 +123,7 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
             "--actions-dir",
             "actions_dirs",
             multiple=True,
-            type=click.Path(path_type=Path, file_okay=False),
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
             help="Local copies of remote actions as OWNER/REPO/REF/... (repeatable).",
         ),
     ]

@@ -66,7 +66,8 @@ def render(report: Report, color: bool = False) -> str:
 
 def _sources(console: Console, report: Report) -> None:
     if not report.sources:
-        console.print(Text("No lockfile or requirements file found.", style="yellow"))
+        if any(r.control != "workflows" for r in report.results):  # not for 'bastion workflows'
+            console.print(Text("No lockfile or requirements file found.", style="yellow"))
         return
     console.print(Text(f"Read {plural(len(report.sources), 'dependency source')}:"))
     for source in report.sources:

@@ -119,16 +119,17 @@ def audit_repository(
         runs.extend(expand(_standalone(action), resolver, path))
     points: list[ExecutionPoint] = []
     invocations: list[wiring.Invocation] = []
-    seen: set[tuple[str, int]] = set()
+    pinned_seen: set[tuple[str, int]] = set()
+    unresolved_seen: set[tuple[str, int]] = set()
     for run in runs:
         injected, entry = injection.template_injection(run)
         pwned, checkout = injection.pwn_request(run)
         findings += injected + pwned
         points += entry + checkout
         findings += injection.github_env(run) + injection.bot_conditions(run)
-        findings += hygiene.unpinned_uses(run, seen) + hygiene.artipacked(run)
+        findings += hygiene.unpinned_uses(run, pinned_seen) + hygiene.artipacked(run)
         findings += hygiene.secrets_inherit(run) + hygiene.self_hosted_runner(run)
-        findings += hygiene.download_execute(run) + hygiene.unanalysable(run, seen)
+        findings += hygiene.download_execute(run) + hygiene.unanalysable(run, unresolved_seen)
         findings += publishing.trusted_publishing(run, root)
         findings += wiring.unhashed_installs(run, root)
         if run.caller.triggers:  # standalone actions are not CI runs of their own

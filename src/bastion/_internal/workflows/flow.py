@@ -54,9 +54,11 @@ class Site:
 
     def env_text(self, name: str) -> Text | None:
         """The ``env:`` value a step sees for ``name`` (step, then job, then workflow)."""
+        wanted = name.lower()  # contexts are case-insensitive
         for scope in (self.step.env, self.job.env, self.workflow.env):
-            if name in scope:
-                return scope[name]
+            for key, value in scope.items():
+                if key.lower() == wanted:
+                    return value
         return None
 
     def taint(self, text: str) -> tuple[Taint, ...]:
@@ -225,7 +227,7 @@ def _taint_text(site: Site, text: str, depth: int) -> tuple[Taint, ...]:
 def _taint_context(site: Site, path: str, depth: int) -> tuple[Taint, ...]:
     head, _, rest = path.partition(".")
     if head == "env" and rest and "." not in rest:
-        text = site.env_text(rest) or site.env_text(rest.upper())
+        text = site.env_text(rest)
         if text is None:
             return (Taint(path, Control.UNKNOWN),)
         return tuple(

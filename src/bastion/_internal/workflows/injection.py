@@ -176,23 +176,26 @@ def pwn_request(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
         fetched = _fetches_pr_code(site)
         if fetched is None:
             continue
+        line, what, rest = fetched
         later = [s for s in run.sites[index + 1 :] if _executes(s)]
-        if not later:
+        if rest:
+            then = f"the rest of the script ({rest[:60]})"
+        elif later:
+            first = later[0]
+            then = f"{first.step.label} ({first.display.as_posix()}:{first.step.line})"
+        else:
             continue
-        line, what = fetched
-        first = later[0]
-        where = f"{first.display.as_posix()}:{first.step.line}"
         message = (
             f"{', '.join(run.privileged)} job {run.job.id!r} {what} and then runs "
-            f"{first.step.label} ({where}) with the base repository's token and secrets"
-            f"{_via(site)}"
+            f"{then} with the base repository's token and secrets{_via(site)}"
         )
         point = ExecutionPoint(site, line, what)
         return [finding("pwn-request", site.display, line, message)], [point]
     return [], []
 
 
-def _fetches_pr_code(site: Site) -> tuple[int, str] | None:
+def _fetches_pr_code(site: Site) -> tuple[int, str, str] | None:
+    """Where and how the step fetches PR code, and the script's commands after that (if any)."""
     step = site.step
     uses = parse_uses(step.uses.value) if step.uses is not None else None
     if uses is not None and uses.slug == "actions/checkout":
@@ -203,7 +206,7 @@ def _fetches_pr_code(site: Site) -> tuple[int, str] | None:
             if "refs/pull/" in text.value or any(
                 t.path in PR_HEAD_CONTEXTS for t in site.taint(text.value)
             ):
-                return text.line, f"checks out the pull request ({key}: {text.value.strip()})"
+                return text.line, f"checks out the pull request ({key}: {text.value.strip()})", ""
     if step.run is not None:
         for match in _GIT_FETCH.finditer(step.run.value):
             line_end = step.run.value.find("\n", match.start())
@@ -211,7 +214,14 @@ def _fetches_pr_code(site: Site) -> tuple[int, str] | None:
             head = match.group(0).startswith("gh") or "pull/" in command
             if head or any(t.path in PR_HEAD_CONTEXTS for t in site.taint(command)):
                 line, _ = step.run.position(match.start())
-                return line, f"fetches the pull request's code ({command.strip()[:80]})"
+                after = step.run.value[line_end:] if line_end != -1 else ""
+                rest = [
+                    c.strip()
+                    for c in after.splitlines()
+                    if c.strip() and not c.strip().startswith("#")
+                ]
+                what = f"fetches the pull request's code ({command.strip()[:80]})"
+                return line, what, rest[0] if rest else ""
     return None
 
 

@@ -140,8 +140,9 @@ class _Reader:
         }
         return MappingProxyType(values)
 
-    def permissions(self, node: yaml.Node) -> Permissions:
-        line = safe_yaml.line_of(node)
+    def permissions(self, entry: tuple[yaml.Node, yaml.Node]) -> Permissions:
+        key, node = entry
+        line = safe_yaml.line_of(key)
         if isinstance(node, yaml.ScalarNode) and not node.tag.endswith(":null"):
             value = str(node.value)
             if value not in ("write-all", "read-all"):
@@ -195,7 +196,7 @@ def parse_workflow(path: Path, text: str | None = None) -> Workflow:
         triggers=triggers,
         triggers_line=safe_yaml.line_of(on_key),
         jobs=jobs,
-        permissions=reader.permissions(top["permissions"][1]) if "permissions" in top else None,
+        permissions=reader.permissions(top["permissions"]) if "permissions" in top else None,
         env=reader.text_map(top, "env"),
         name=reader.text(name[1], "name").value if name else None,
         unknown_keys=tuple(reader.unknown),
@@ -264,7 +265,7 @@ def _job(reader: _Reader, job_id: str, key_node: yaml.Node, node: yaml.Node) -> 
         name=name.value if name else None,
         runs_on=reader.texts(entries["runs-on"][1], "runs-on") if "runs-on" in entries else (),
         permissions=(
-            reader.permissions(entries["permissions"][1]) if "permissions" in entries else None
+            reader.permissions(entries["permissions"]) if "permissions" in entries else None
         ),
         if_=reader.optional_text(entries, "if", "if"),
         env=reader.text_map(entries, "env"),
