@@ -227,3 +227,17 @@ def test_unanalysable_action(tmp_path: Path) -> None:
         actions={"someone/formatter/main/action.yml": "runs:\n  using: node20\n  main: x.js\n"},
     )
     assert of_rule(provided, "unanalysable-action") == []
+
+
+def test_workflow_level_block_unused_when_every_job_sets_its_own(tmp_path: Path) -> None:
+    workflow = """\
+    on: push
+    permissions: write-all
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        permissions:
+          contents: read
+        steps: [{run: make}]
+    """
+    assert of_rule(audit(tmp_path, {"p.yml": workflow}), "excessive-permissions") == []

@@ -28,6 +28,9 @@ def excessive_permissions(workflow: Workflow, runs: list[JobRun]) -> list[Findin
     findings: list[Finding] = []
     privileged = bool(workflow.privileged_triggers)
     top = workflow.permissions
+    inheriting = [job for job in workflow.jobs if job.permissions is None]
+    if not inheriting:
+        top = None  # every job sets its own: the workflow-level block is not used
     if top is not None and top.preset == "write-all":
         findings.append(
             finding(
@@ -38,14 +41,14 @@ def excessive_permissions(workflow: Workflow, runs: list[JobRun]) -> list[Findin
                 severity=raised(Severity.HIGH, privileged),
             )
         )
-    elif top is not None and top.writes() and len(workflow.jobs) > 1:
+    elif top is not None and top.writes() and len(inheriting) > 1:
         findings.append(
             finding(
                 "excessive-permissions",
                 workflow.path,
                 top.line,
-                f"workflow-level permissions grant {', '.join(top.writes())}: write to all "
-                f"{len(workflow.jobs)} jobs; grant them on the job that needs them",
+                f"workflow-level permissions grant {', '.join(top.writes())}: write to "
+                f"{len(inheriting)} jobs; grant them on the job that needs them",
                 severity=raised(Severity.MEDIUM, privileged),
                 confidence=Confidence.MEDIUM,
             )
@@ -62,7 +65,7 @@ def excessive_permissions(workflow: Workflow, runs: list[JobRun]) -> list[Findin
                     severity=raised(Severity.HIGH, privileged),
                 )
             )
-        elif top is None and job.permissions is None and job.uses is None:
+        elif workflow.permissions is None and job.permissions is None:
             findings.append(
                 finding(
                     "excessive-permissions",

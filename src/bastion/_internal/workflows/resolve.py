@@ -21,6 +21,7 @@ import time
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
@@ -72,6 +73,7 @@ class Uses:
         )
 
 
+@cache
 def parse_uses(value: str) -> Uses | None:
     """``owner/repo[/path]@ref``, ``./local/path`` or ``docker://image``; ``None`` when invalid."""
     value = value.strip()
