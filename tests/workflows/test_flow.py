@@ -102,3 +102,31 @@ def test_recursive_actions_stop(tmp_path: Path) -> None:
     action = "runs:\n  using: composite\n  steps:\n    - uses: ./loop\n"
     result = audit(tmp_path, {"a.yml": workflow}, other={"loop/action.yml": action})
     assert result.workflows == 1  # it ends, and reports nothing about the loop itself
+
+
+def test_remote_reusable_workflow_from_the_actions_dir(tmp_path: Path) -> None:
+    caller = """\
+    on: issue_comment
+    permissions: {}
+    jobs:
+      call:
+        uses: org/shared/.github/workflows/reply.yml@main
+        with:
+          text: ${{ github.event.comment.body }}
+    """
+    called = (
+        "on:\n  workflow_call:\n    inputs:\n      text: {type: string}\n"
+        "jobs:\n  reply:\n    runs-on: x\n    steps:\n      - run: echo ${{ inputs.text }}\n"
+    )
+    missing = audit(tmp_path / "a", {"c.yml": caller})
+    assert [where(f) for f in of_rule(missing, "unanalysable-action")] == [("c.yml", 5)]
+    found = audit(
+        tmp_path / "b",
+        {"c.yml": caller},
+        actions={"org/shared/main/.github/workflows/reply.yml": called},
+    )
+    assert of_rule(found, "unanalysable-action") == []
+    (injection,) = of_rule(found, "template-injection")
+    assert injection.location is not None
+    assert injection.location.path.as_posix() == "org/shared@main/.github/workflows/reply.yml"
+    assert injection.severity is Severity.CRITICAL

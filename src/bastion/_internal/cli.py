@@ -8,38 +8,22 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from bastion._internal.errors import BastionError, DownloadError, InputError, UsageError
+from bastion._internal.errors import BastionError, DownloadError, UsageError
 from bastion._internal.markers import PLATFORMS, Target
 from bastion._internal.model import Report, Severity
 from bastion._internal.report import FORMATS
+from bastion._internal.safe_write import write_atomically
 from bastion._internal.version import VERSION
 
 EXIT_INCOMPLETE = 2
 EXIT_USAGE = 3
 _SEVERITIES = [s.label for s in Severity]
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file, so nothing is left half-written."""
-    folder = path.parent if str(path.parent) else Path()
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as exc:
-        raise InputError(path, f"cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(temp).replace(path)
-    except OSError as exc:
-        Path(temp).unlink(missing_ok=True)
-        raise InputError(path, f"cannot write: {exc.strerror or exc}") from None
 
 
 def _use_color(output: Path | None) -> bool:
@@ -215,7 +199,13 @@ def audit(path: Path | None, fmt: str, output: Path | None, **options: Any) -> N
 @cli.command()
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @_report_options
-def workflows(path: Path | None, fmt: str, output: Path | None, **options: Any) -> None:
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="First move attacker-controlled expressions out of run: scripts into env: "
+    "(the repository's own files; each rewritten atomically), then audit.",
+)
+def workflows(path: Path | None, fmt: str, output: Path | None, fix: bool, **options: Any) -> None:
     """Audit the GitHub Actions workflows of PATH's repository (ci-compromise).
 
     Follows local actions, reusable workflows and, with --actions-dir or
@@ -223,6 +213,15 @@ def workflows(path: Path | None, fmt: str, output: Path | None, **options: Any) 
     context. Reports the cache-poisoning chain, injection points, tokens and
     whether CI runs the security checks fail-closed.
     """
+    if fix:
+        from bastion._internal.workflows.audit import find_repository
+        from bastion._internal.workflows.fix import fix_repository
+
+        repository = find_repository(path or Path())
+        for fixed in fix_repository(repository) if repository is not None else []:
+            click.echo(
+                f"bastion: moved {fixed.moved} expression(s) into env: in {fixed.path}", err=True
+            )
     _emit(_run(path, options, only_workflows=True), fmt, output)
 
 

@@ -128,6 +128,12 @@ def _expand_workflow(
         for step in job.steps:
             site = Site(step, job, workflow, display, None, via, frozen_inputs)
             _expand_step(site, resolver, sites, unresolved, depth)
+        uses = parse_uses(job.uses.value) if job.uses is not None else None
+        called = None
+        if job.uses is not None and uses is not None and depth < MAX_CALL_DEPTH:
+            called = resolver.workflow(uses)
+            if called is None and uses.kind == "remote":
+                unresolved.append(Unresolved(uses, job.uses, display))
         run = JobRun(
             job,
             workflow,
@@ -140,11 +146,7 @@ def _expand_workflow(
             tuple(unresolved),
         )
         yield run
-        if job.uses is None or depth >= MAX_CALL_DEPTH:
-            continue
-        uses = parse_uses(job.uses.value)
-        called = resolver.workflow(uses) if uses is not None else None
-        if uses is None or called is None:
+        if job.uses is None or uses is None or called is None:
             continue
         caller_site = Site(Step(job.file, -1, job.line), job, workflow, display, None, via)
         call_inputs = {
