@@ -251,3 +251,25 @@ def test_workflows_command_bad_config_and_missing_dir(make_project: MakeProject)
     code, _, err = run_cli("workflows", str(root), "--actions-dir", str(root / "missing"))
     assert code == 3
     assert "does not exist" in err
+
+
+def test_workflows_online_fetch_failure_is_incomplete(
+    make_project: MakeProject, fake_index: FakeIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(
+        {
+            ".github/workflows/a.yml": (
+                "on: push\npermissions: {}\njobs:\n  a:\n    runs-on: x\n    steps:\n"
+                "      - uses: someone/tool@main\n"
+            ),
+        }
+    )
+    monkeypatch.setenv("BASTION_GITHUB_ARCHIVE_URL", fake_index.url)
+    fake_index.pages["/someone/tool/tar.gz/main"] = (500, "text/plain", b"")
+    code, out, _ = run_cli("workflows", str(root), "--online", "--fail-on", "critical")
+    assert code == 2, out
+    assert "could not fetch" in out and "HTTP 500" in out
+    assert fake_index.requests and fake_index.requests[0][0] == "/someone/tool/tar.gz/main"
+    code, _, _ = run_cli("workflows", str(root), "--fail-on", "critical")
+    assert code == 0  # offline: nothing fetched, the action is reported unanalysable (low)
+    assert len(fake_index.requests) == 1

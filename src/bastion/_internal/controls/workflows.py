@@ -60,21 +60,13 @@ class WorkflowControl:
         enforced = audit.enforcement.get(CONTROL)
         if audit.enforcement.get("*"):
             enforced = True
-        if audit.download_errors:
+        status = ControlStatus.FAIL if audit.findings else ControlStatus.PASS
+        if audit.download_errors:  # a remote action could not be fetched: fail closed
             detail += "; could not fetch: " + "; ".join(audit.download_errors[:3])
-            return ControlResult(
-                self.id,
-                ControlStatus.ERROR,
-                self.threats,
-                audit.findings,
-                detail,
-                enforced,
-                audit.suppressed,
-                MappingProxyType(dict(audit.enforcement)),
-            )
+            status = ControlStatus.ERROR
         return ControlResult(
             self.id,
-            ControlStatus.FAIL if audit.findings else ControlStatus.PASS,
+            status,
             self.threats,
             audit.findings,
             detail,
