@@ -32,6 +32,8 @@ def test_bastion_passes_its_own_check() -> None:
         "cooldown": "not-configured",
         "ruff-security": "pass",
         "workflows": "pass",
+        # .github/workflows/ci.yml produces one with 'bastion sbom' and checks it
+        "sbom": "pass",
     }
     # .github/workflows/ci.yml runs 'bastion check' fail-closed: every control that ran is
     # enforced, so each threat with a passing control is covered, not just local
@@ -39,6 +41,7 @@ def test_bastion_passes_its_own_check() -> None:
     assert verdicts["ci-compromise"] == "covered"
     assert verdicts["tampering"] == "covered"
     assert verdicts["compromised-release"] == "exposed"
+    assert verdicts["blind-response"] == "covered"
     cooldown = next(r for r in report.results if r.control == "cooldown")
     assert "--online" in cooldown.detail
 

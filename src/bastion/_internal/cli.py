@@ -433,6 +433,140 @@ def names_approve(path: Path, config_path: Path | None, output: Path | None) -> 
         click.echo(f'set approved-packages-file = "{target.name}" in the configuration')
 
 
+class _SbomGroup(click.Group):
+    """``bastion sbom [PATH]`` generates; ``bastion sbom check FILE`` checks."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("-h", "--help")):
+            args = ["generate", *args]
+        return super().parse_args(ctx, args)
+
+
+@cli.group(cls=_SbomGroup)
+def sbom() -> None:
+    """SBOMs: generate one (bastion sbom [PATH]) or check any (bastion sbom check FILE)."""
+
+
+@sbom.command("generate")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option(
+    "--env",
+    "env",
+    is_flag=False,
+    flag_value="<current>",
+    default=None,
+    metavar="[PATH]",
+    help="Describe an installed environment (default: this interpreter) instead of the lock.",
+)
+@click.option("-r", "--requirement", "extra", multiple=True, type=click.Path(path_type=Path))
+@click.option("--lock", "locks", multiple=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True
+)
+@click.option(
+    "--spec-version",
+    type=click.Choice(["1.5", "1.6", "1.7"]),
+    default="1.6",
+    show_default=True,
+    help="CycloneDX version.",
+)
+@click.option(
+    "--author", "authors", multiple=True, help="SBOM author (default: pyproject authors)."
+)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the SBOM here.")
+def sbom_generate(
+    path: Path | None,
+    env: str | None,
+    extra: tuple[Path, ...],
+    locks: tuple[Path, ...],
+    fmt: str,
+    spec_version: str,
+    authors: tuple[str, ...],
+    output: Path | None,
+) -> None:
+    """Write a CycloneDX SBOM of PATH's locked packages (or of --env).
+
+    Every component has supplier, licence (when the metadata says), purl,
+    hashes, scope and its dependencies; set SOURCE_DATE_EPOCH for a
+    byte-identical SBOM of the same input.
+    """
+    from bastion._internal.inputs.discovery import discover, read_dependency_file
+    from bastion._internal.inputs.environment import parse_environment
+    from bastion._internal.sbom.generate import build_bom, root_project
+
+    root = (path or Path()).resolve()
+    folder = root if root.is_dir() else root.parent
+    sources = [read_dependency_file(p) for p in (*extra, *locks)]
+    if env is not None:
+        sources.append(parse_environment(None if env == "<current>" else Path(env)))
+    if not sources:
+        sources = list(discover(root).sources)
+    if not sources:
+        raise click.UsageError(f"no lockfile or requirements file in {folder}; use --env or --lock")
+    text = build_bom(
+        sources, root_project(folder), spec_version=spec_version, fmt=fmt, authors=authors
+    )
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    write_atomically(output, text)
+    count = sum(len(s.packages) for s in sources)
+    click.echo(f"bastion: SBOM of {count} package(s) written to {output}", err=True)
+
+
+@sbom.command("check")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+def sbom_check(file: Path, fmt: str) -> None:
+    """Check any CycloneDX (JSON, XML) or SPDX 2.3 JSON SBOM for the minimum elements.
+
+    NTIA 2021: supplier, name, version, unique identifier, dependency
+    relationships, author, timestamp. CISA 2025: hash, licence, tool,
+    generation context. Exit 1 when an element is missing.
+    """
+    import json as json_module
+
+    from bastion._internal.sbom.elements import check_elements
+    from bastion._internal.sbom.read import read_sbom
+
+    report = check_elements(read_sbom(file))
+    document = report.document
+    if fmt == "json":
+        data = {
+            "file": str(file),
+            "format": document.format,
+            "spec_version": document.spec_version,
+            "components": len(document.components),
+            "complete": report.complete,
+            "elements": [
+                {
+                    "element": e.element,
+                    "source": e.source,
+                    "passing": e.passing,
+                    "total": e.total,
+                    "document_level": e.document_level,
+                    "complete": e.complete,
+                    "missing": list(e.missing),
+                }
+                for e in report.elements
+            ],
+        }
+        click.echo(json_module.dumps(data, indent=2))
+    else:
+        kind = (
+            f"{'CycloneDX' if document.format == 'cyclonedx' else 'SPDX'} {document.spec_version}"
+        )
+        click.echo(f"{file}: {kind} {document.encoding}, {len(document.components)} components")
+        for e in report.elements:
+            mark = "ok     " if e.complete else "MISSING"
+            scope = "document" if e.document_level else f"{e.passing}/{e.total} components"
+            example = f"  e.g. {', '.join(e.missing[:3])}" if e.missing and not e.complete else ""
+            click.echo(f"  {mark} {e.element:<26} {e.source}  {scope}{example}")
+        verdict = "complete" if report.complete else "incomplete"
+        click.echo(f"{verdict}: exit code {0 if report.complete else 1}")
+    sys.exit(0 if report.complete else 1)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command line and return the exit code (no tracebacks)."""
     try:

@@ -122,3 +122,14 @@ def file_at(path: Path, commit: str) -> bytes | None:
     except ValueError:
         return None
     return _git(path.parent, "cat-file", "blob", spec)
+
+
+def last_author(folder: Path) -> str | None:
+    """The author name of the newest commit of the repository holding ``folder`` (read-only)."""
+    if not (folder / ".git").exists() and not _in_repository(folder / "x"):
+        return None
+    output = _git(folder, "log", "-1", "--no-show-signature", "--format=%an")
+    if output is None:
+        return None
+    name = output.decode("utf-8", "replace").strip()
+    return name[:200] or None

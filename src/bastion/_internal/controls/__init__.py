@@ -15,6 +15,7 @@ from bastion._internal.controls.index_confusion import IndexConfusionControl
 from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
 from bastion._internal.controls.pinning import PinningControl
 from bastion._internal.controls.ruff_security import RuffSecurityControl
+from bastion._internal.controls.sbom import SbomControl
 from bastion._internal.controls.workflows import WorkflowControl
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ def default_controls(
         CooldownControl(advisory_db, now, client),
         RuffSecurityControl(),
         WorkflowControl(actions_dirs, online=online),
+        SbomControl(),
     ]
 
 

@@ -91,6 +91,12 @@ TOOLS = (
         re.compile(r"--exit-zero\b"),
     ),
     Tool(
+        "bastion sbom",
+        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+sbom\b"),
+        frozenset(),
+        ("sbom",),
+    ),
+    Tool(
         "hash-checked install",
         re.compile(
             r"\b(pip3?|python3?\s+-m\s+pip)\s+install\b[^\n]*--require-hashes|"

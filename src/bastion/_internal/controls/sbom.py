@@ -1,0 +1,193 @@
+"""The ``blind-response`` control: does the project keep, or produce in CI, a complete SBOM?
+
+Kept: an SBOM file in the project (``*.cdx.json``, ``*.cdx.xml``, ``*.spdx.json``,
+``bom.json``, ``bom.xml``, ``sbom.json``, ``sbom.xml``) is read whoever made it,
+checked for the minimum elements (``sbom-incomplete``) and compared with the
+locked packages (``sbom-stale``: a locked name and version the SBOM does not
+list). Produced: a workflow runs ``bastion sbom`` (complete by construction;
+the CI wiring marks the control enforced when that step is fail-closed).
+Neither: ``not-configured``, and the threat stays exposed.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bastion._internal.controls.base import Project, not_configured
+from bastion._internal.errors import InputError
+from bastion._internal.inputs.discovery import is_excluded
+from bastion._internal.model import ControlResult, ControlStatus, Finding, Location, Severity
+from bastion._internal.rules import DOCS, Rule, register
+
+CONTROL = "sbom"
+THREAT = "blind-response"
+SBOM_NAMES = ("bom.json", "bom.xml", "sbom.json", "sbom.xml")
+SBOM_SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json")
+MAX_DEPTH = 3
+_HELP = f"{DOCS}/layers/sbom.md"
+RULES = {
+    r.id: r
+    for r in (
+        Rule(
+            "sbom-incomplete",
+            "SbomIncomplete",
+            "SBOM lacks NTIA minimum elements",
+            "Regenerate it with 'bastion sbom' (supplier, hashes, licences, authors, lifecycle).",
+            Severity.MEDIUM,
+            THREAT,
+            CONTROL,
+            _HELP,
+        ),
+        Rule(
+            "sbom-stale",
+            "SbomStale",
+            "SBOM does not list what the project locks",
+            "Regenerate the SBOM from the current lock (bastion sbom -o FILE).",
+            Severity.MEDIUM,
+            THREAT,
+            CONTROL,
+            _HELP,
+        ),
+        Rule(
+            "sbom-unreadable",
+            "SbomUnreadable",
+            "SBOM file that could not be read",
+            "Fix or regenerate the file.",
+            Severity.MEDIUM,
+            THREAT,
+            CONTROL,
+            _HELP,
+        ),
+    )
+}
+register(*RULES.values())
+
+
+def sbom_files(root: Path, exclude: tuple[str, ...] = ()) -> list[Path]:
+    """SBOM files kept in the project, a few levels deep."""
+    found: list[Path] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            relative = entry.relative_to(root).as_posix()
+            if is_excluded(relative, exclude) or entry.name.startswith("."):
+                continue
+            if entry.is_file() and (
+                entry.name.lower() in SBOM_NAMES or entry.name.lower().endswith(SBOM_SUFFIXES)
+            ):
+                found.append(entry)
+            elif (
+                entry.is_dir()
+                and not entry.is_symlink()
+                and depth < MAX_DEPTH
+                and entry.name not in ("node_modules", "venv", ".venv", "__pycache__")
+            ):
+                walk(entry, depth + 1)
+
+    walk(root, 0)
+    return found
+
+
+class SbomControl:
+    """Checks the SBOMs a project keeps, and notes the one CI produces."""
+
+    id = CONTROL
+    title = "SBOM present, complete and current"
+    threats: tuple[str, ...] = (THREAT,)
+
+    def run(self, project: Project) -> ControlResult:
+        """Read every kept SBOM; ``not-configured`` when there is none and CI makes none."""
+        from bastion._internal.workflows.audit import find_repository
+
+        files = sbom_files(project.root, project.config.exclude)
+        produced = _produced_in_ci(find_repository(project.root))
+        if not files:
+            if produced:
+                detail = "CI produces one with 'bastion sbom'"
+                return ControlResult(self.id, ControlStatus.PASS, self.threats, (), detail)
+            return not_configured(
+                self, "no SBOM kept in the project and none produced in CI (bastion sbom -o FILE)"
+            )
+        findings: list[Finding] = []
+        for path in files:
+            findings.extend(_check_file(path, project))
+        detail = f"{len(files)} SBOM file(s) checked" + (
+            ", and CI produces one" if produced else ""
+        )
+        status = ControlStatus.FAIL if findings else ControlStatus.PASS
+        return ControlResult(self.id, status, self.threats, tuple(findings), detail)
+
+
+def _produced_in_ci(repository: Path | None) -> bool:
+    if repository is None:
+        return False
+    from bastion._internal.workflows.audit import workflow_files
+    from bastion._internal.workflows.wiring import TOOLS
+
+    command = next(t.command for t in TOOLS if t.name == "bastion sbom")
+    for path in workflow_files(repository):
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if command is not None and command.search(text):
+            return True
+    return False
+
+
+def _check_file(path: Path, project: Project) -> list[Finding]:
+    from bastion._internal.sbom.elements import check_elements
+    from bastion._internal.sbom.read import read_sbom
+
+    try:
+        document = read_sbom(path)
+    except InputError as exc:
+        return [
+            RULES["sbom-unreadable"].finding(
+                f"SBOM not read: {exc.message}",
+                Location(path, exc.line),
+                RULES["sbom-unreadable"].help,
+            )
+        ]
+    findings = []
+    report = check_elements(document)
+    missing = [e for e in report.elements if not e.complete]
+    if missing:
+        parts = [
+            e.element
+            if e.document_level
+            else f"{e.element} ({e.total - e.passing}/{e.total} lack it)"
+            for e in missing
+        ]
+        findings.append(
+            RULES["sbom-incomplete"].finding(
+                "SBOM misses minimum elements: " + "; ".join(parts),
+                Location(path),
+                RULES["sbom-incomplete"].help,
+            )
+        )
+    listed = {
+        (c.name or "").lower().replace("_", "-").replace(".", "-"): c.version
+        for c in document.components
+    }
+    stale = []
+    for source in project.inputs.sources:
+        for package in source.packages:
+            if package.version is None:
+                continue
+            if listed.get(package.name) != package.version:
+                stale.append(f"{package.name}=={package.version}")
+    if stale:
+        shown = ", ".join(sorted(set(stale))[:5])
+        findings.append(
+            RULES["sbom-stale"].finding(
+                f"SBOM does not list {len(set(stale))} locked package version(s): {shown}",
+                Location(path),
+                RULES["sbom-stale"].help,
+            )
+        )
+    return findings
