@@ -129,3 +129,103 @@ def run_git(root: Path, *args: str, date: str = "2026-11-08T12:00:00Z") -> str:
         [GIT, "-C", str(root), *args], check=True, env=env, capture_output=True, text=True
     )
     return done.stdout
+
+
+# --- PostgreSQL for the inventory tests -------------------------------------------------
+# Every inventory test runs against SQLite and against PostgreSQL. PostgreSQL comes from
+# BASTION_TEST_POSTGRES_URL, or a throwaway server started here from the installed binaries
+# (initdb in a temporary folder, a loopback port). .ci/run installs Debian's postgresql so
+# that CI never skips; a run that does skip says so at the end, in capitals.
+POSTGRES_SKIPPED: list[str] = []
+
+
+def _postgres_binaries() -> Path | None:
+    for candidate in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True):
+        if (candidate / "initdb").is_file():
+            return candidate
+    found = shutil.which("initdb")
+    return Path(found).parent if found else None
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> object:
+    """A PostgreSQL URL (of the maintenance database) for the session, or a skip."""
+    import os
+    import socket
+    import subprocess
+
+    given = os.environ.get("BASTION_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    binaries = _postgres_binaries()
+    if binaries is None:
+        if os.environ.get("BASTION_REQUIRE_POSTGRES"):
+            pytest.fail("BASTION_REQUIRE_POSTGRES is set but PostgreSQL is not installed")
+        POSTGRES_SKIPPED.append("no PostgreSQL server binaries (initdb) installed")
+        pytest.skip("PostgreSQL is not installed and BASTION_TEST_POSTGRES_URL is not set")
+    import tempfile
+
+    # Outside pytest's own temporary tree (0700, which the postgres account cannot enter).
+    folder = Path(tempfile.mkdtemp(prefix="bastion-pg-"))
+    data, sockets = folder / "data", folder / "sockets"
+    sockets.mkdir()
+    prefix: list[str] = []
+    if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres account
+        import pwd
+
+        account = pwd.getpwnam("postgres")
+        folder.chmod(0o755)
+        for path in (folder, sockets):
+            os.chown(path, account.pw_uid, account.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+
+    def run(*command: str) -> None:
+        subprocess.run([*prefix, *command], check=True, capture_output=True, timeout=120)
+
+    run(str(binaries / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    log = str(folder / "log")
+    run(str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l", log, "-w", "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            check=False,
+            capture_output=True,
+            timeout=60,
+        )
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def inventory_db(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty inventory database: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "inventory.sqlite")
+    server = request.getfixturevalue("postgres_server")
+    import uuid
+
+    import psycopg
+
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(str(server), autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')  # a generated name, no user input
+    return str(server).rsplit("/", 1)[0] + f"/{name}"
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    """Say it loudly when the PostgreSQL half of the inventory tests did not run."""
+    if POSTGRES_SKIPPED:
+        write = getattr(terminalreporter, "write_line")  # noqa: B009
+        write("")
+        write("!" * 78)
+        write(
+            "POSTGRESQL INVENTORY TESTS WERE SKIPPED: " + "; ".join(sorted(set(POSTGRES_SKIPPED)))
+        )
+        write("Install Debian's postgresql (as .ci/run does) or set BASTION_TEST_POSTGRES_URL.")
+        write("!" * 78)

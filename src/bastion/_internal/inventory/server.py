@@ -1,0 +1,138 @@
+"""``bastion inventory serve``: the inventory over HTTP, behind a bearer token.
+
+- ``POST /v1/sboms?service=S&release=R[&released_at=T]``: the body is an SBOM
+  (CycloneDX JSON/XML or SPDX JSON, at most 64 MiB); 201 with the count, 400
+  when it cannot be read (nothing stored), 409 when the release exists.
+- ``GET /v1/components?purl_prefix=P`` or ``?package=SPEC`` (``&latest_only=1``).
+- ``GET /v1/advisories/{id}/services`` (``?latest_only=1``): the services and
+  releases that ship a version the advisory (or an alias) affects.
+
+Every request needs ``Authorization: Bearer TOKEN`` (compared in constant
+time); errors are JSON with a message, never a traceback. Needs the server
+and inventory extras.
+"""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from bastion._internal.errors import BastionError, InputError, UsageError
+from bastion._internal.inputs.common import parse_timestamp
+from bastion._internal.inventory.query import by_advisory, by_requirement, rows
+from bastion._internal.inventory.store import Inventory, components_of
+from bastion._internal.sbom.read import read_sbom
+
+MAX_SBOM_BYTES = 64 * 1024 * 1024
+MIN_TOKEN_LENGTH = 16
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+class InventoryApi:
+    """The endpoints, over one inventory and one advisory database."""
+
+    def __init__(self, inventory: Inventory, token: str, advisory_db: Path | None) -> None:
+        if len(token) < MIN_TOKEN_LENGTH:
+            raise UsageError(f"the bearer token should have at least {MIN_TOKEN_LENGTH} characters")
+        self.inventory = inventory
+        self.token = token.encode()
+        self.advisory_db = advisory_db
+
+    def _allowed(self, request: Request) -> bool:
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(
+            given.strip().encode(), self.token
+        )
+
+    async def ingest(self, request: Request) -> Response:
+        if not self._allowed(request):
+            return _error(401, "a valid bearer token is required")
+        service = request.query_params.get("service", "")
+        release = request.query_params.get("release", "")
+        if not service or not release:
+            return _error(400, "service and release are required query parameters")
+        when = None
+        if "released_at" in request.query_params:
+            when = parse_timestamp(request.query_params["released_at"])
+            if when is None:
+                return _error(400, "released_at is not a date or time")
+        body = bytearray()
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_SBOM_BYTES:
+                return _error(413, f"an SBOM is at most {MAX_SBOM_BYTES // 2**20} MiB")
+        try:
+            text = bytes(body).decode("utf-8")
+        except UnicodeDecodeError:
+            return _error(400, "the SBOM is not UTF-8 text")
+        try:
+            components = components_of(read_sbom(Path("<upload>"), text))
+            count = await run_in_threadpool(
+                self.inventory.ingest, service, release, components, when
+            )
+        except InputError as exc:
+            return _error(400, exc.message)
+        except UsageError as exc:
+            status = 409 if "already in the inventory" in str(exc) else 400
+            return _error(status, str(exc))
+        return JSONResponse(
+            {"service": service, "release": release, "stored": count}, status_code=201
+        )
+
+    async def components(self, request: Request) -> Response:
+        if not self._allowed(request):
+            return _error(401, "a valid bearer token is required")
+        latest = request.query_params.get("latest_only", "") in ("1", "true", "yes")
+        prefix = request.query_params.get("purl_prefix")
+        package = request.query_params.get("package")
+        if bool(prefix) == bool(package):
+            return _error(400, "give purl_prefix or package")
+        try:
+            if prefix:
+                hits = await run_in_threadpool(self.inventory.by_purl_prefix, prefix, latest)
+            else:
+                hits = await run_in_threadpool(by_requirement, self.inventory, str(package), latest)
+        except BastionError as exc:
+            return _error(400, str(exc))
+        return JSONResponse({"matches": rows(hits)})
+
+    async def advisory(self, request: Request) -> Response:
+        if not self._allowed(request):
+            return _error(401, "a valid bearer token is required")
+        latest = request.query_params.get("latest_only", "") in ("1", "true", "yes")
+        wanted = request.path_params["id"]
+        try:
+            found, hits = await run_in_threadpool(
+                by_advisory, self.inventory, wanted, self.advisory_db, latest
+            )
+        except UsageError as exc:
+            return _error(404, str(exc))
+        services: dict[str, list[str]] = {}
+        for hit in hits:
+            services.setdefault(hit.service, [])
+            if hit.release not in services[hit.service]:
+                services[hit.service].append(hit.release)
+        payload: dict[str, Any] = {"advisory": found, "services": services, "matches": rows(hits)}
+        return JSONResponse(payload)
+
+
+def create_app(inventory: Inventory, token: str, advisory_db: Path | None = None) -> Starlette:
+    """The ASGI application."""
+    api = InventoryApi(inventory, token, advisory_db)
+    return Starlette(
+        routes=[
+            Route("/v1/sboms", api.ingest, methods=["POST"]),
+            Route("/v1/components", api.components, methods=["GET"]),
+            Route("/v1/advisories/{id:path}/services", api.advisory, methods=["GET"]),
+        ]
+    )
