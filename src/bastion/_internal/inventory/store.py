@@ -70,23 +70,23 @@ def _tables() -> Any:
     components = sa.Table(
         "inv_component",
         metadata,
-        sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("release_id", sa.Integer, sa.ForeignKey("inv_release.id"), nullable=False),
+        sa.Column("release_id", sa.Integer, sa.ForeignKey("inv_release.id"), primary_key=True),
+        sa.Column("position", sa.Integer, primary_key=True),
         sa.Column("name", sa.String(300), nullable=False),
         sa.Column("version", sa.String(200), nullable=False),
         sa.Column("purl", sa.String(2000), nullable=False),
+        sqlite_with_rowid=False,  # the (release, position) key is the table's order
     )
     hashes = sa.Table(
         "inv_hash",
         metadata,
-        sa.Column("component_id", sa.Integer, sa.ForeignKey("inv_component.id"), nullable=False),
-        sa.Column("release_id", sa.Integer, nullable=False),
+        sa.Column("release_id", sa.Integer, sa.ForeignKey("inv_release.id"), nullable=False),
+        sa.Column("position", sa.Integer, nullable=False),
         sa.Column("algorithm", sa.String(40), nullable=False),
         sa.Column("value", sa.String(200), nullable=False),
     )
     sa.Index("inv_component_by_name", components.c.name, components.c.version)
     sa.Index("inv_component_by_purl", components.c.purl)
-    sa.Index("inv_component_by_release", components.c.release_id)
     sa.Index("inv_hash_by_value", hashes.c.value)
     sa.Index("inv_release_latest", releases.c.latest, releases.c.service_id)
     return metadata, services, releases, components, hashes
@@ -193,32 +193,27 @@ class Inventory:
             ).scalar_one()
             for start in range(0, len(components), BATCH):
                 chunk = components[start : start + BATCH]
-                ids = (
-                    connection.execute(
-                        sa.insert(self.components).returning(
-                            self.components.c.id, sort_by_parameter_order=True
-                        ),
-                        [
-                            {
-                                "release_id": release_id,
-                                "name": c.name,
-                                "version": c.version,
-                                "purl": c.purl,
-                            }
-                            for c in chunk
-                        ],
-                    )
-                    .scalars()
-                    .all()
+                connection.execute(
+                    sa.insert(self.components),
+                    [
+                        {
+                            "release_id": release_id,
+                            "position": start + offset,
+                            "name": c.name,
+                            "version": c.version,
+                            "purl": c.purl,
+                        }
+                        for offset, c in enumerate(chunk)
+                    ],
                 )
                 rows = [
                     {
-                        "component_id": cid,
                         "release_id": release_id,
+                        "position": start + offset,
                         "algorithm": alg,
                         "value": value,
                     }
-                    for cid, component in zip(ids, chunk, strict=True)
+                    for offset, component in enumerate(chunk)
                     for alg, value in component.hashes
                 ]
                 if rows:
@@ -314,8 +309,14 @@ class Inventory:
         """Components carrying a hash (hex, any algorithm)."""
         import sqlalchemy as sa
 
-        ids = sa.select(self.hashes.c.component_id).where(self.hashes.c.value == value.lower())
-        return self._hits(self.components.c.id.in_(ids), latest_only)
+        h, c = self.hashes, self.components
+        match = (
+            sa.select(h.c.release_id)
+            .where(h.c.value == value.lower())
+            .where(h.c.release_id == c.c.release_id, h.c.position == c.c.position)
+            .exists()
+        )
+        return self._hits(match, latest_only)
 
     def counts(self) -> tuple[int, int, int]:
         """Services, releases and components stored."""
@@ -338,6 +339,8 @@ def _sqlite_pragmas(connection: Any, _: object) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of page cache: random index keys
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 

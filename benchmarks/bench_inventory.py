@@ -1,0 +1,125 @@
+"""Figures for the inventory at organisation scale, on SQLite and on PostgreSQL.
+
+Run from the repository root with bastion[inventory] installed:
+    python benchmarks/bench_inventory.py [--services 1000] [--releases 10] [--components 300]
+        [--postgres postgresql://user@host/db]
+
+Without --postgres only SQLite is measured (the script does not start a
+server; tests/conftest.py shows how to start a throwaway one). The generated
+organisation: SERVICES services, each with RELEASES releases of COMPONENTS
+components drawn (fixed seed) from 3,000 package names with 25 versions each;
+urllib3 is in about half of the releases, at versions on both sides of
+1.26.5. Each release is one ingest (one transaction) through the same code
+``bastion inventory ingest`` uses, with one SHA-256 per component.
+
+Reported: ingest rate (components per second, overall) and, at 10 % and at
+100 % of the rows, the warm latency (median of 20) of
+- ``--package 'urllib3<1.26.5' --latest-only`` (which services' newest release
+  ships a vulnerable urllib3), and
+- ``--advisory PYSEC-2021-108`` (urllib3 before 1.26.5, from the bundled OSV
+  snapshot) over every release.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bastion._internal.inventory.query import by_advisory, by_requirement
+from bastion._internal.inventory.store import Inventory, StoredComponent
+
+NAMES = 3000
+VERSIONS = 25
+URLLIB3 = ["1.25.11", "1.26.4", "1.26.5", "1.26.18", "2.0.7", "2.2.3"]
+
+
+def _release_components(rng: random.Random, count: int) -> list[StoredComponent]:
+    picked = rng.sample(range(NAMES), count)
+    components = []
+    for number in picked:
+        name = f"pkg{number:04d}"
+        version = f"{number % 7}.{rng.randrange(VERSIONS)}.0"
+        components.append(_component(rng, name, version))
+    if rng.random() < 0.5:
+        components[0] = _component(rng, "urllib3", rng.choice(URLLIB3))
+    return components
+
+
+def _component(rng: random.Random, name: str, version: str) -> StoredComponent:
+    digest = f"{rng.getrandbits(256):064x}"
+    return StoredComponent(name, version, f"pkg:pypi/{name}@{version}", (("SHA-256", digest),))
+
+
+def _latency(call: object, runs: int = 20) -> tuple[float, int]:
+    assert callable(call)
+    call()  # warm
+    times, found = [], 0
+    for _ in range(runs):
+        start = time.perf_counter()
+        found = len(call())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000, found
+
+
+def measure(label: str, db: str, args: argparse.Namespace, advisory_db: Path) -> None:
+    inventory = Inventory(db)
+    rng = random.Random(20261121)  # noqa: S311 - a reproducible organisation, not a secret
+    total = args.services * args.releases
+    checkpoints = {total // 10, total}
+    stored, spent = 0, 0.0
+    base = datetime(2025, 1, 1, tzinfo=UTC)
+    done = 0
+    for release in range(args.releases):
+        for service in range(args.services):
+            components = _release_components(rng, args.components)
+            start = time.perf_counter()
+            stored += inventory.ingest(
+                f"service-{service:04d}",
+                f"{release}.0.0",
+                components,
+                base + timedelta(days=release * 30 + service % 30),
+            )
+            spent += time.perf_counter() - start
+            done += 1
+            if done in checkpoints:
+                package_ms, package_hits = _latency(
+                    lambda: by_requirement(inventory, "urllib3<1.26.5", latest_only=True)
+                )
+                advisory_ms, advisory_hits = _latency(
+                    lambda: by_advisory(inventory, "PYSEC-2021-108", advisory_db, False)[1]
+                )
+                print(
+                    f"{label}: {stored:>9,} rows | ingest {stored / spent:>9,.0f} components/s | "
+                    f"urllib3<1.26.5 latest-only {package_ms:6.1f} ms ({package_hits} services) | "
+                    f"PYSEC-2021-108 {advisory_ms:6.1f} ms ({advisory_hits} releases)",
+                    flush=True,
+                )
+    inventory.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--services", type=int, default=1000)
+    parser.add_argument("--releases", type=int, default=10)
+    parser.add_argument("--components", type=int, default=300)
+    parser.add_argument("--postgres", help="an empty PostgreSQL database URL")
+    args = parser.parse_args()
+    from bastion._internal.advisories.store import ensure_database
+
+    with tempfile.TemporaryDirectory() as folder:
+        advisory_db = Path(folder) / "advisories.sqlite"
+        ensure_database(advisory_db)
+        measure("sqlite    ", str(Path(folder) / "inventory.sqlite"), args, advisory_db)
+        if args.postgres:
+            measure("postgresql", args.postgres, args, advisory_db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
