@@ -23,6 +23,7 @@ Reported: ingest rate (components per second, overall) and, at 10 % and at
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 import random
 import statistics
 import sys
@@ -56,8 +57,7 @@ def _component(rng: random.Random, name: str, version: str) -> StoredComponent:
     return StoredComponent(name, version, f"pkg:pypi/{name}@{version}", (("SHA-256", digest),))
 
 
-def _latency(call: object, runs: int = 20) -> tuple[float, int]:
-    assert callable(call)
+def _latency(call: Callable[[], list[object]], runs: int = 20) -> tuple[float, int]:
     call()  # warm
     times, found = [], 0
     for _ in range(runs):
@@ -89,10 +89,10 @@ def measure(label: str, db: str, args: argparse.Namespace, advisory_db: Path) ->
             done += 1
             if done in checkpoints:
                 package_ms, package_hits = _latency(
-                    lambda: by_requirement(inventory, "urllib3<1.26.5", latest_only=True)
+                    lambda: list(by_requirement(inventory, "urllib3<1.26.5", latest_only=True))
                 )
                 advisory_ms, advisory_hits = _latency(
-                    lambda: by_advisory(inventory, "PYSEC-2021-108", advisory_db, False)[1]
+                    lambda: list(by_advisory(inventory, "PYSEC-2021-108", advisory_db, False)[1])
                 )
                 print(
                     f"{label}: {stored:>9,} rows | ingest {stored / spent:>9,.0f} components/s | "
