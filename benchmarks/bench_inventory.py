@@ -23,12 +23,12 @@ Reported: ingest rate (components per second, overall) and, at 10 % and at
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 import random
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
