@@ -109,13 +109,15 @@ def main() -> int:
     parser.add_argument("--releases", type=int, default=10)
     parser.add_argument("--components", type=int, default=300)
     parser.add_argument("--postgres", help="an empty PostgreSQL database URL")
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     args = parser.parse_args()
     from bastion._internal.advisories.store import ensure_database
 
     with tempfile.TemporaryDirectory() as folder:
         advisory_db = Path(folder) / "advisories.sqlite"
         ensure_database(advisory_db)
-        measure("sqlite    ", str(Path(folder) / "inventory.sqlite"), args, advisory_db)
+        if not args.skip_sqlite:
+            measure("sqlite    ", str(Path(folder) / "inventory.sqlite"), args, advisory_db)
         if args.postgres:
             measure("postgresql", args.postgres, args, advisory_db)
     return 0
