@@ -42,6 +42,19 @@ def cli() -> None:
     """
 
 
+def _env_option(help_text: str) -> Any:
+    """``--env [PATH]``: an installed environment, this interpreter's when no path is given."""
+    return click.option(
+        "--env",
+        "env",
+        is_flag=False,
+        flag_value="<current>",
+        default=None,
+        metavar="[PATH]",
+        help=help_text,
+    )
+
+
 def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     """Options shared by the commands that read a project and print a report."""
     options = [
@@ -72,15 +85,7 @@ def _report_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Path(path_type=Path),
             help="Also read this lockfile (repeatable).",
         ),
-        click.option(
-            "--env",
-            "env",
-            is_flag=False,
-            flag_value="<current>",
-            default=None,
-            metavar="[PATH]",
-            help="Also read an installed environment (default: this interpreter).",
-        ),
+        _env_option("Also read an installed environment (default: this interpreter)."),
         click.option(
             "--db",
             "db_path",
@@ -583,15 +588,7 @@ def sbom() -> None:
 
 @sbom.command("generate")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
-@click.option(
-    "--env",
-    "env",
-    is_flag=False,
-    flag_value="<current>",
-    default=None,
-    metavar="[PATH]",
-    help="Describe an installed environment (default: this interpreter) instead of the lock.",
-)
+@_env_option("Describe an installed environment (default: this interpreter) instead of the lock.")
 @click.option("-r", "--requirement", "extra", multiple=True, type=click.Path(path_type=Path))
 @click.option("--lock", "locks", multiple=True, type=click.Path(path_type=Path))
 @click.option(
