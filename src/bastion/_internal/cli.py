@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -23,6 +23,7 @@ from bastion._internal.version import VERSION
 
 EXIT_INCOMPLETE = 2
 EXIT_USAGE = 3
+_Command = TypeVar("_Command", bound=Callable[..., Any])
 _SEVERITIES = [s.label for s in Severity]
 
 
@@ -42,7 +43,7 @@ def cli() -> None:
     """
 
 
-def _env_option(help_text: str) -> Any:
+def _env_option(help_text: str) -> Callable[[_Command], _Command]:
     """``--env [PATH]``: an installed environment, this interpreter's when no path is given."""
     return click.option(
         "--env",
@@ -57,7 +58,7 @@ def _env_option(help_text: str) -> Any:
 
 def _report_options(command: Callable[..., None]) -> Callable[..., None]:
     """Options shared by the commands that read a project and print a report."""
-    options = [
+    options: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
         click.option(
             "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
         ),
