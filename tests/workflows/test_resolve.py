@@ -11,7 +11,8 @@ import pytest
 
 from bastion._internal.workflows import resolve
 from bastion._internal.workflows.audit import audit_repository
-from bastion._internal.workflows.resolve import Resolver, parse_uses
+from bastion._internal.workflows.model import parse_uses
+from bastion._internal.workflows.resolve import Resolver
 from tests.conftest import FakeIndex
 from tests.workflows.helpers import of_rule, where, write
 

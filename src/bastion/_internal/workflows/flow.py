@@ -18,8 +18,17 @@ from types import MappingProxyType
 
 from bastion._internal.workflows import expressions
 from bastion._internal.workflows.contexts import Control, classify
-from bastion._internal.workflows.model import Action, Job, Permissions, Step, Text, Workflow
-from bastion._internal.workflows.resolve import Resolver, Uses, parse_uses
+from bastion._internal.workflows.model import (
+    Action,
+    Job,
+    Permissions,
+    Step,
+    Text,
+    Uses,
+    Workflow,
+    parse_uses,
+)
+from bastion._internal.workflows.resolve import Resolver
 
 MAX_CALL_DEPTH = 6
 MAX_TAINT_DEPTH = 8

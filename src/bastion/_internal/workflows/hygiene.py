@@ -7,8 +7,7 @@ from pathlib import Path
 
 from bastion._internal.model import Confidence, Finding, Severity
 from bastion._internal.workflows.flow import JobRun, Site
-from bastion._internal.workflows.model import PULL_REQUEST_TRIGGERS, Text, Workflow
-from bastion._internal.workflows.resolve import parse_uses
+from bastion._internal.workflows.model import PULL_REQUEST_TRIGGERS, Text, Workflow, parse_uses
 from bastion._internal.workflows.rules import finding, raised
 
 FIRST_PARTY_OWNERS = frozenset({"actions", "github"})
@@ -142,7 +141,7 @@ def artipacked(run: JobRun) -> list[Finding]:
     findings = []
     uploads_workspace = any(_uploads_workspace(s) for s in run.sites)
     for site in run.sites:
-        uses = parse_uses(site.step.uses.value) if site.step.uses is not None else None
+        uses = site.step.uses_ref
         if uses is None or uses.slug != "actions/checkout":
             continue
         persist = site.step.with_.get("persist-credentials")
@@ -165,7 +164,7 @@ def artipacked(run: JobRun) -> list[Finding]:
 
 
 def _uploads_workspace(site: Site) -> bool:
-    uses = parse_uses(site.step.uses.value) if site.step.uses is not None else None
+    uses = site.step.uses_ref
     if uses is None or uses.slug != "actions/upload-artifact":
         return False
     path = site.step.with_.get("path")

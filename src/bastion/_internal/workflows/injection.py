@@ -12,7 +12,6 @@ from bastion._internal.workflows import expressions
 from bastion._internal.workflows.contexts import Control
 from bastion._internal.workflows.flow import JobRun, Site, Taint
 from bastion._internal.workflows.model import Text, Workflow
-from bastion._internal.workflows.resolve import parse_uses
 from bastion._internal.workflows.rules import finding, raised
 
 DANGEROUS_TRIGGERS = ("pull_request_target", "workflow_run")
@@ -51,7 +50,7 @@ def script_texts(site: Site) -> Iterator[tuple[str, Text]]:
     step = site.step
     if step.run is not None:
         yield "run", step.run
-    uses = parse_uses(step.uses.value) if step.uses is not None else None
+    uses = step.uses_ref
     if uses is not None and uses.slug == "actions/github-script" and "script" in step.with_:
         yield "script", step.with_["script"]
 
@@ -197,7 +196,7 @@ def pwn_request(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
 def _fetches_pr_code(site: Site) -> tuple[int, str, str] | None:
     """Where and how the step fetches PR code, and the script's commands after that (if any)."""
     step = site.step
-    uses = parse_uses(step.uses.value) if step.uses is not None else None
+    uses = step.uses_ref
     if uses is not None and uses.slug == "actions/checkout":
         for key in ("ref", "repository"):
             text = step.with_.get(key)
@@ -229,7 +228,7 @@ def _executes(site: Site) -> bool:
     step = site.step
     if step.run is not None:
         return True
-    uses = parse_uses(step.uses.value) if step.uses is not None else None
+    uses = step.uses_ref
     if uses is None:
         return False
     if uses.kind == "local":

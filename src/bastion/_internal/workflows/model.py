@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from types import MappingProxyType
+
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+_REF = re.compile(r"^[A-Za-z0-9_./+-]{1,250}$")
 
 
 def _no_texts() -> Mapping[str, Text]:
@@ -67,6 +73,59 @@ class Text:
 
 
 @dataclass(frozen=True, slots=True)
+class Uses:
+    """A parsed ``uses:`` value."""
+
+    raw: str
+    kind: str  # "local", "docker" or "remote"
+    owner: str = ""
+    repo: str = ""
+    subpath: str = ""  # inside the repository, "" for its root
+    ref: str = ""
+
+    @property
+    def pinned(self) -> bool:
+        """A remote ref that is a full commit SHA, or a docker image with a digest."""
+        if self.kind == "docker":
+            return "@sha256:" in self.raw
+        return self.kind == "local" or is_commit_sha(self.ref)
+
+    @property
+    def slug(self) -> str:
+        """``owner/repo`` (lower-case, as GitHub compares them)."""
+        return f"{self.owner}/{self.repo}".lower()
+
+    @property
+    def is_workflow(self) -> bool:
+        """A reusable workflow rather than an action."""
+        return "/.github/workflows/" in f"/{self.subpath}" or self.raw.startswith(
+            "./.github/workflows/"
+        )
+
+
+def is_commit_sha(ref: str) -> bool:
+    """A full 40-hex commit SHA, the only ref that cannot move."""
+    return _SHA.match(ref) is not None
+
+
+@cache
+def parse_uses(value: str) -> Uses | None:
+    """``owner/repo[/path]@ref``, ``./local/path`` or ``docker://image``; ``None`` when invalid."""
+    value = value.strip()
+    if value.startswith("./"):
+        return Uses(value, "local", subpath=value[2:].rstrip("/"))
+    if value.startswith("docker://"):
+        return Uses(value, "docker")
+    target, at, ref = value.partition("@")
+    parts = target.split("/")
+    if not at or len(parts) < 2 or not _REF.match(ref):
+        return None
+    if not all(_PART.match(p) and p not in (".", "..") for p in parts):
+        return None
+    return Uses(value, "remote", parts[0], parts[1], "/".join(parts[2:]), ref)
+
+
+@dataclass(frozen=True, slots=True)
 class Permissions:
     """A ``permissions:`` block: ``write-all``, ``read-all``, or scopes (``{}``: none)."""
 
@@ -106,6 +165,11 @@ class Step:
     if_: Text | None = None
     continue_on_error: Text | None = None
     shell: str | None = None
+
+    @property
+    def uses_ref(self) -> Uses | None:
+        """The parsed ``uses:`` value (``None``: a ``run:`` step, or a value that is invalid)."""
+        return parse_uses(self.uses.value) if self.uses is not None else None
 
     @property
     def label(self) -> str:

@@ -20,7 +20,6 @@ from bastion._internal.model import Confidence, Finding, Severity
 from bastion._internal.safe_read import read_text
 from bastion._internal.workflows.flow import JobRun, Site
 from bastion._internal.workflows.injection import ExecutionPoint
-from bastion._internal.workflows.resolve import parse_uses
 from bastion._internal.workflows.rules import finding
 
 PYPI_PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
@@ -61,7 +60,7 @@ def cache_steps(run: JobRun) -> list[CacheStep]:
     """The steps of a job that restore a cache."""
     found = []
     for site in run.sites:
-        uses = parse_uses(site.step.uses.value) if site.step.uses is not None else None
+        uses = site.step.uses_ref
         if uses is None:
             continue
         with_ = site.step.with_
@@ -87,7 +86,7 @@ def cache_steps(run: JobRun) -> list[CacheStep]:
 def release_point(run: JobRun) -> Site | None:
     """The step that publishes (or, in a release-triggered workflow, builds) a release."""
     for site in run.sites:
-        uses = parse_uses(site.step.uses.value) if site.step.uses is not None else None
+        uses = site.step.uses_ref
         if uses is not None and uses.slug in RELEASE_ACTIONS:
             return site
         if site.step.run is not None and PUBLISH_COMMAND.search(site.step.run.value):
@@ -209,7 +208,7 @@ def trusted_publishing(run: JobRun, root: Path) -> list[Finding]:
             add(run.display, text.line, f"job {run.job.id!r} exports a PyPI token as {name}")
     for site in run.sites:
         step = site.step
-        uses = parse_uses(step.uses.value) if step.uses is not None else None
+        uses = step.uses_ref
         if uses is not None and uses.slug == PYPI_PUBLISH_ACTION and "password" in step.with_:
             add(site.display, step.with_["password"].line, f"{step.label} passes password:")
         for name, text in step.env.items():

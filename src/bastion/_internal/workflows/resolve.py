@@ -13,20 +13,17 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import shutil
 import tarfile
 import tempfile
 import time
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cache
 from pathlib import Path, PurePosixPath
 from typing import TypeVar
 
 from bastion._internal.errors import DownloadError, InputError
-from bastion._internal.workflows.model import Action, Workflow
+from bastion._internal.workflows.model import Action, Uses, Workflow, is_commit_sha
 from bastion._internal.workflows.parse import parse_action, parse_workflow
 
 CODELOAD = "https://codeload.github.com"
@@ -37,57 +34,6 @@ MAX_MEMBERS = 200_000
 MAX_KEPT_FILE = 4 * 1024 * 1024
 MUTABLE_TTL_SECONDS = 24 * 3600
 _T = TypeVar("_T")
-_SHA = re.compile(r"^[0-9a-f]{40}$")
-_PART = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-_REF = re.compile(r"^[A-Za-z0-9_./+-]{1,250}$")
-
-
-@dataclass(frozen=True, slots=True)
-class Uses:
-    """A parsed ``uses:`` value."""
-
-    raw: str
-    kind: str  # "local", "docker" or "remote"
-    owner: str = ""
-    repo: str = ""
-    subpath: str = ""  # inside the repository, "" for its root
-    ref: str = ""
-
-    @property
-    def pinned(self) -> bool:
-        """A remote ref that is a full commit SHA, or a docker image with a digest."""
-        if self.kind == "docker":
-            return "@sha256:" in self.raw
-        return self.kind == "local" or bool(_SHA.match(self.ref))
-
-    @property
-    def slug(self) -> str:
-        """``owner/repo`` (lower-case, as GitHub compares them)."""
-        return f"{self.owner}/{self.repo}".lower()
-
-    @property
-    def is_workflow(self) -> bool:
-        """A reusable workflow rather than an action."""
-        return "/.github/workflows/" in f"/{self.subpath}" or self.raw.startswith(
-            "./.github/workflows/"
-        )
-
-
-@cache
-def parse_uses(value: str) -> Uses | None:
-    """``owner/repo[/path]@ref``, ``./local/path`` or ``docker://image``; ``None`` when invalid."""
-    value = value.strip()
-    if value.startswith("./"):
-        return Uses(value, "local", subpath=value[2:].rstrip("/"))
-    if value.startswith("docker://"):
-        return Uses(value, "docker")
-    target, at, ref = value.partition("@")
-    parts = target.split("/")
-    if not at or len(parts) < 2 or not _REF.match(ref):
-        return None
-    if not all(_PART.match(p) and p not in (".", "..") for p in parts):
-        return None
-    return Uses(value, "remote", parts[0], parts[1], "/".join(parts[2:]), ref)
 
 
 class Resolver:
@@ -208,7 +154,7 @@ def _fresh(tree: Path, ref: str) -> bool:
     stamp = tree / ".bastion-fetched"
     if not stamp.is_file():
         return False
-    return bool(_SHA.match(ref)) or time.time() - stamp.stat().st_mtime < MUTABLE_TTL_SECONDS
+    return is_commit_sha(ref) or time.time() - stamp.stat().st_mtime < MUTABLE_TTL_SECONDS
 
 
 def _wanted(name: PurePosixPath) -> bool:

@@ -18,7 +18,6 @@ from bastion._internal.errors import InputError
 from bastion._internal.model import Confidence, Finding
 from bastion._internal.safe_read import read_text
 from bastion._internal.workflows.flow import JobRun, Site
-from bastion._internal.workflows.resolve import parse_uses
 from bastion._internal.workflows.rules import finding
 
 ALL_CONTROLS = "*"
@@ -129,7 +128,7 @@ def invocations(run: JobRun) -> list[Invocation]:
     for site in run.sites:
         step = site.step
         open_reason = _continue_on_error(run, site)
-        uses = parse_uses(step.uses.value) if step.uses is not None else None
+        uses = step.uses_ref
         for tool in TOOLS:
             if uses is not None and uses.slug in tool.actions:
                 found.append(Invocation(tool, site, step.line, open_reason))
