@@ -74,6 +74,10 @@ class Site:
         """Every context that can flow into ``text`` (its ``${{ }}`` parts); bad ones skipped."""
         return _taint_text(self, text, 0)
 
+    def taint_expression(self, tree: expressions.Expr) -> tuple[Taint, ...]:
+        """Every context that can flow into the result of a parsed expression."""
+        return _taint_tree(self, tree, 0)
+
 
 @dataclass(frozen=True, slots=True)
 class Unresolved:
@@ -228,11 +232,14 @@ def _taint_text(site: Site, text: str, depth: int) -> tuple[Taint, ...]:
                 parsed = expressions.parse(part.source)
             except expressions.ExpressionError:
                 continue
-            for context in expressions.flows(parsed):
-                found.extend(_taint_context(site, context.path, depth))
+            found.extend(_taint_tree(site, parsed, depth))
     except expressions.ExpressionError:
         return tuple(found)
     return tuple(found)
+
+
+def _taint_tree(site: Site, tree: expressions.Expr, depth: int) -> tuple[Taint, ...]:
+    return tuple(t for c in expressions.flows(tree) for t in _taint_context(site, c.path, depth))
 
 
 def _taint_context(site: Site, path: str, depth: int) -> tuple[Taint, ...]:

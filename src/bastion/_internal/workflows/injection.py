@@ -63,8 +63,7 @@ def template_injection(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]
     for site in run.sites:
         for key, text in script_texts(site):
             for part, parsed in _expressions(site, text, findings):
-                del parsed  # parsed once to report syntax errors; taint parses it again
-                taints = site.taint(text_of(part))
+                taints = site.taint_expression(parsed)
                 attacker = [t for t in taints if t.control is Control.ATTACKER]
                 unknown = [
                     t
@@ -107,11 +106,6 @@ def template_injection(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]
                         )
                     )
     return findings, points
-
-
-def text_of(part: expressions.Embedded) -> str:
-    """The ``${{ ... }}`` text of an embedded expression."""
-    return "${{" + part.source + "}}"
 
 
 def _expressions(
