@@ -83,3 +83,28 @@ def test_produced_in_ci_fail_closed_is_covered(make_project: MakeProject) -> Non
     assert {row.threat: row.verdict for row in report.coverage}[
         "blind-response"
     ] is Coverage.COVERED
+
+
+def test_stale_compares_canonical_names_and_every_listed_version(make_project: MakeProject) -> None:
+    import json
+
+    components = [
+        {"name": "Zope.Interface", "version": "7.0", "purl": "pkg:pypi/zope.interface@7.0"},
+        {"name": "idna", "version": "3.7", "purl": "pkg:pypi/idna@3.7"},
+        {"name": "idna", "version": "3.6", "purl": "pkg:pypi/idna@3.6"},  # two versions shipped
+        {"name": "Ruamel__Yaml", "version": "0.18.6", "purl": "pkg:pypi/ruamel-yaml@0.18.6"},
+    ]
+    root = make_project(
+        {
+            "requirements.txt": REQUIREMENTS
+            + f"zope-interface==7.0 --hash=sha256:{'b' * 64}\n"
+            + f"ruamel-yaml==0.18.6 --hash=sha256:{'c' * 64}\n",
+            "bastion.toml": OLD_DATA_OK,
+            "bom.json": json.dumps(
+                {"bomFormat": "CycloneDX", "specVersion": "1.6", "components": components}
+            ),
+        }
+    )
+    _, rules = _result(root)
+    assert "sbom-stale" not in rules
+    assert "sbom-incomplete" in rules  # the SBOM itself is still missing elements

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bastion._internal.controls.base import Project, not_configured
 from bastion._internal.errors import InputError
+from bastion._internal.inputs.common import canonical
 from bastion._internal.inputs.discovery import is_excluded
 from bastion._internal.model import ControlResult, ControlStatus, Finding, Location, Severity
 from bastion._internal.rules import DOCS, Rule, register
@@ -170,16 +171,13 @@ def _check_file(path: Path, project: Project) -> list[Finding]:
                 RULES["sbom-incomplete"].help,
             )
         )
-    listed = {
-        (c.name or "").lower().replace("_", "-").replace(".", "-"): c.version
-        for c in document.components
-    }
+    listed = {(canonical(c.name or ""), c.version) for c in document.components}
     stale = []
     for source in project.inputs.sources:
         for package in source.packages:
             if package.version is None:
                 continue
-            if listed.get(package.name) != package.version:
+            if (package.name, package.version) not in listed:
                 stale.append(f"{package.name}=={package.version}")
     if stale:
         shown = ", ".join(sorted(set(stale))[:5])
