@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from email.message import Message
 from email.parser import HeaderParser
 from email.utils import getaddresses
 from pathlib import Path
@@ -83,9 +84,8 @@ def read_facts(dist_info: Path) -> DistributionFacts:
     )
 
 
-def _licence(headers: object) -> tuple[str | None, bool]:
-    get = getattr(headers, "get")  # noqa: B009 - an email.message.Message
-    get_all = getattr(headers, "get_all")  # noqa: B009
+def _licence(headers: Message) -> tuple[str | None, bool]:
+    get, get_all = headers.get, headers.get_all
     expression = get("License-Expression")
     if expression and str(expression).strip():
         return str(expression).strip(), True

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -121,7 +121,5 @@ def _configured(
 
 
 def _no_reason(finding: Finding, inline: Suppression) -> Finding:
-    from dataclasses import replace
-
     note = f" (the ignore comment on line {inline.line} gives no reason, so it is not honoured)"
     return replace(finding, message=finding.message + note)

@@ -34,25 +34,18 @@ class Tool:
     exit_zero: re.Pattern[str] | None = None
 
 
+def _bastion(
+    subcommand: str, controls: tuple[str, ...], actions: frozenset[str] = frozenset()
+) -> Tool:
+    """``bastion SUBCOMMAND`` (or ``python -m bastion SUBCOMMAND``) in a script."""
+    command = re.compile(rf"\b(bastion|python3?\s+-m\s+bastion)\s+{subcommand}\b")
+    return Tool(f"bastion {subcommand}", command, actions, controls)
+
+
 TOOLS = (
-    Tool(
-        "bastion check",
-        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+check\b"),
-        frozenset({"bastion-security/bastion"}),
-        (ALL_CONTROLS,),
-    ),
-    Tool(
-        "bastion audit",
-        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+audit\b"),
-        frozenset(),
-        ("advisories",),
-    ),
-    Tool(
-        "bastion workflows",
-        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+workflows\b"),
-        frozenset(),
-        ("workflows",),
-    ),
+    _bastion("check", (ALL_CONTROLS,), frozenset({"bastion-security/bastion"})),
+    _bastion("audit", ("advisories",)),
+    _bastion("workflows", ("workflows",)),
     Tool(
         "pip-audit",
         re.compile(r"\bpip-audit\b"),
@@ -89,12 +82,7 @@ TOOLS = (
         ("ruff-security",),
         re.compile(r"--exit-zero\b"),
     ),
-    Tool(
-        "bastion sbom",
-        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+sbom\b"),
-        frozenset(),
-        ("sbom",),
-    ),
+    _bastion("sbom", ("sbom",)),
     Tool(
         "hash-checked install",
         re.compile(
