@@ -63,3 +63,26 @@ def test_explicit_files(tmp_path: Path) -> None:
         read_dependency_file(tmp_path / "setup.py")
     with pytest.raises(InputError, match="no such file or directory"):
         discover(tmp_path / "missing")
+
+
+def test_find_files_depth_limit_hidden_and_skipped(tmp_path: Path) -> None:
+    from bastion._internal.inputs.discovery import find_files
+
+    for name in ("a/x.yml", "a/b/x.yml", "a/b/c/x.yml", ".hidden/x.yml", "node_modules/x.yml"):
+        target = tmp_path / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("")
+    (tmp_path / "link").symlink_to(tmp_path / "a")
+
+    def wanted(path: Path) -> bool:
+        return path.name == "x.yml"
+
+    shallow = find_files(tmp_path, wanted, max_depth=2)
+    assert [p.relative_to(tmp_path).as_posix() for p in shallow] == [
+        ".hidden/x.yml",
+        "a/b/x.yml",
+        "a/x.yml",
+    ]
+    assert len(find_files(tmp_path, wanted, max_depth=3, limit=2)) == 2
+    visible = find_files(tmp_path, wanted, max_depth=3, skip_hidden=True, exclude=("a/b/c/**",))
+    assert [p.relative_to(tmp_path).as_posix() for p in visible] == ["a/b/x.yml", "a/x.yml"]

@@ -16,7 +16,7 @@ from pathlib import Path
 from bastion._internal.controls.base import Project, not_configured
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical
-from bastion._internal.inputs.discovery import is_excluded
+from bastion._internal.inputs.discovery import find_files
 from bastion._internal.model import ControlResult, ControlStatus, Finding, Location, Severity
 from bastion._internal.rules import DOCS, Rule, register
 
@@ -66,31 +66,12 @@ register(*RULES.values())
 
 def sbom_files(root: Path, exclude: tuple[str, ...] = ()) -> list[Path]:
     """SBOM files kept in the project, a few levels deep."""
-    found: list[Path] = []
 
-    def walk(folder: Path, depth: int) -> None:
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            return
-        for entry in entries:
-            relative = entry.relative_to(root).as_posix()
-            if is_excluded(relative, exclude) or entry.name.startswith("."):
-                continue
-            if entry.is_file() and (
-                entry.name.lower() in SBOM_NAMES or entry.name.lower().endswith(SBOM_SUFFIXES)
-            ):
-                found.append(entry)
-            elif (
-                entry.is_dir()
-                and not entry.is_symlink()
-                and depth < MAX_DEPTH
-                and entry.name not in ("node_modules", "venv", ".venv", "__pycache__")
-            ):
-                walk(entry, depth + 1)
+    def wanted(path: Path) -> bool:
+        name = path.name.lower()
+        return name in SBOM_NAMES or name.endswith(SBOM_SUFFIXES)
 
-    walk(root, 0)
-    return found
+    return find_files(root, wanted, exclude=exclude, max_depth=MAX_DEPTH, skip_hidden=True)
 
 
 class SbomControl:

@@ -95,6 +95,51 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
     return False
 
 
+SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
+
+
+def find_files(
+    root: Path,
+    wanted: Callable[[Path], bool],
+    *,
+    exclude: Sequence[str] = (),
+    max_depth: int,
+    limit: int | None = None,
+    skip_hidden: bool = False,
+) -> list[Path]:
+    """Files below ``root`` that ``wanted`` accepts, sorted, in folders at most ``max_depth`` deep.
+
+    Symlinked folders, ``exclude`` matches and ``SKIPPED_DIRS`` are not entered;
+    with ``skip_hidden`` no dot-file or dot-folder is looked at.
+    """
+    found: list[Path] = []
+
+    def walk(folder: Path, depth: int) -> None:
+        if limit is not None and len(found) >= limit:
+            return
+        try:
+            entries = sorted(folder.iterdir())
+        except OSError:
+            return
+        for entry in entries:
+            if (skip_hidden and entry.name.startswith(".")) or is_excluded(
+                entry.relative_to(root).as_posix(), exclude
+            ):
+                continue
+            if entry.is_file() and wanted(entry):
+                found.append(entry)
+            elif (
+                depth < max_depth
+                and entry.is_dir()
+                and not entry.is_symlink()
+                and entry.name not in SKIPPED_DIRS
+            ):
+                walk(entry, depth + 1)
+
+    walk(root, 0)
+    return found[:limit] if limit is not None else found
+
+
 def discover(root: Path, exclude: Sequence[str] = ()) -> ProjectInputs:
     """Walk ``root`` (bounded) and read every dependency file and pyproject.toml in it."""
     root = root.resolve()

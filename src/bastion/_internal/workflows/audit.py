@@ -9,7 +9,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from bastion._internal.errors import InputError
-from bastion._internal.inputs.discovery import is_excluded
+from bastion._internal.inputs.discovery import find_files
 from bastion._internal.model import Finding, Location, WaivedFinding
 from bastion._internal.safe_read import read_text
 from bastion._internal.workflows import hygiene, injection, publishing, suppress, wiring
@@ -25,7 +25,6 @@ WORKFLOW_DIR = Path(".github") / "workflows"
 MAX_WORKFLOW_FILES = 5_000
 MAX_ACTION_FILES = 500
 MAX_ACTION_DEPTH = 4
-_SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,25 +62,13 @@ def workflow_files(root: Path) -> list[Path]:
 
 def action_files(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
     """The repository's own action definitions (``action.yml``), a few levels deep."""
-    found: list[Path] = []
-
-    def walk(folder: Path, depth: int) -> None:
-        if depth > MAX_ACTION_DEPTH or len(found) >= MAX_ACTION_FILES:
-            return
-        try:
-            entries = sorted(folder.iterdir())
-        except OSError:
-            return
-        for entry in entries:
-            if is_excluded(entry.relative_to(root).as_posix(), exclude):
-                continue
-            if entry.name in ("action.yml", "action.yaml") and entry.is_file():
-                found.append(entry)
-            elif entry.is_dir() and not entry.is_symlink() and entry.name not in _SKIPPED_DIRS:
-                walk(entry, depth + 1)
-
-    walk(root, 0)
-    return found[:MAX_ACTION_FILES]
+    return find_files(
+        root,
+        lambda path: path.name in ("action.yml", "action.yaml"),
+        exclude=exclude,
+        max_depth=MAX_ACTION_DEPTH,
+        limit=MAX_ACTION_FILES,
+    )
 
 
 def audit_repository(
