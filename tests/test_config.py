@@ -80,6 +80,16 @@ def test_bastion_toml_wins_over_pyproject(make_project: MakeProject) -> None:
             1,
             "unknown key 'scope'",
         ),
+        (
+            "[[waiver]]\nid='x'\nreason='r'\nexpires=2030-01-01\njustification='safe'\n",
+            1,
+            "unknown justification 'safe'",
+        ),
+        (
+            "[[waiver]]\nid='x'\nreason='r'\nexpires=2030-01-01\njustification=1\n",
+            1,
+            "unknown justification 1",
+        ),
         ("fail-on = \n", 1, "invalid TOML"),
         ("\nadvisory-max-days = 0\n", 2, "number of days"),
         ("advisory-warn-days = '7'\n", 1, "number of days"),

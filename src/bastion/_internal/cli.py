@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bastion._internal.errors import BastionError, DownloadError, UsageError
+from bastion._internal.errors import BastionError, IncompleteError, UsageError
 from bastion._internal.markers import PLATFORMS, Target
 from bastion._internal.model import Report, Severity
 from bastion._internal.report import FORMATS
@@ -606,6 +606,20 @@ def sbom() -> None:
     "--author", "authors", multiple=True, help="SBOM author (default: pyproject authors)."
 )
 @click.option("-o", "--output", type=click.Path(path_type=Path), help="Write the SBOM here.")
+@click.option(
+    "--with-vulnerabilities",
+    is_flag=True,
+    help="Add the advisory layer's findings; waivers become VEX analyses.",
+)
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(path_type=Path),
+    help="Advisory database for --with-vulnerabilities (default: the user cache).",
+)
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=Path), help="Config file (waivers)."
+)
 def sbom_generate(
     path: Path | None,
     env: str | None,
@@ -615,16 +629,22 @@ def sbom_generate(
     spec_version: str,
     authors: tuple[str, ...],
     output: Path | None,
+    with_vulnerabilities: bool,
+    db_path: Path | None,
+    config_path: Path | None,
 ) -> None:
     """Write a CycloneDX SBOM of PATH's locked packages (or of --env).
 
     Every component has supplier, licence (when the metadata says), purl,
     hashes, scope and its dependencies; set SOURCE_DATE_EPOCH for a
-    byte-identical SBOM of the same input.
+    byte-identical SBOM of the same input. --with-vulnerabilities adds what
+    the offline advisory database knows of them, each live waiver as a VEX
+    analysis (state, justification, the waiver's reason); advisory data past
+    advisory-max-days is refused with exit code 2.
     """
     from bastion._internal.inputs.discovery import discover, read_dependency_file
     from bastion._internal.inputs.environment import parse_environment
-    from bastion._internal.sbom.generate import build_bom, root_project
+    from bastion._internal.sbom.generate import build_bom, root_project, sbom_packages
 
     root = (path or Path()).resolve()
     folder = root if root.is_dir() else root.parent
@@ -635,8 +655,35 @@ def sbom_generate(
         sources = list(discover(root).sources)
     if not sources:
         raise click.UsageError(f"no lockfile or requirements file in {folder}; use --env or --lock")
+    found: tuple[Any, ...] = ()
+    if with_vulnerabilities:
+        from datetime import UTC, datetime
+
+        from bastion._internal.config import load_config
+        from bastion._internal.sbom.vulnerabilities import scan_packages
+
+        config = load_config(folder, config_path)
+        scan = scan_packages(
+            sbom_packages(sources),
+            config.waivers,
+            db_path=db_path,
+            max_days=config.advisory_max_days,
+            now=datetime.now(UTC),
+        )
+        found = scan.found
+        analysed = sum(1 for f in found if f.analysis is not None)
+        note = f"{len(found)} vulnerabilit{'y' if len(found) == 1 else 'ies'}"
+        note += f" ({analysed} with a VEX analysis from a waiver)" if analysed else ""
+        if scan.expired_waivers:
+            note += f"; {scan.expired_waivers} expired waiver(s) not applied"
+        click.echo(f"bastion: {note}, from {scan.database}", err=True)
     text = build_bom(
-        sources, root_project(folder), spec_version=spec_version, fmt=fmt, authors=authors
+        sources,
+        root_project(folder),
+        spec_version=spec_version,
+        fmt=fmt,
+        authors=authors,
+        vulnerabilities=found,
     )
     if output is None:
         click.echo(text, nl=False)
@@ -711,7 +758,7 @@ def main(argv: list[str] | None = None) -> int:
     except click.Abort:
         click.echo("bastion: aborted", err=True)
         return 130
-    except DownloadError as exc:
+    except IncompleteError as exc:
         click.echo(f"bastion: error: {exc.one_line()}", err=True)
         return EXIT_INCOMPLETE
     except BastionError as exc:

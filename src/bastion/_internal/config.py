@@ -18,7 +18,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from bastion._internal.errors import ConfigError, InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.markers import Target
-from bastion._internal.model import Location, Severity, Waiver
+from bastion._internal.model import VEX_JUSTIFICATIONS, Location, Severity, Waiver
 from bastion._internal.safe_read import key_line, parse_toml, read_text
 from bastion._internal.workflows.suppress import ConfiguredIgnore, parse_ignore
 
@@ -49,7 +49,7 @@ KNOWN_KEYS = frozenset(
         "workflow-ignore",
     }
 )
-WAIVER_KEYS = frozenset({"id", "reason", "expires", "package", "versions"})
+WAIVER_KEYS = frozenset({"id", "reason", "expires", "package", "versions", "justification"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +247,17 @@ def _waiver(path: Path, entry: dict[str, Any], line: int | None) -> Waiver:
             ) from None
         if package is None:
             raise ConfigError(path, f"waiver {waiver_id}: 'versions' needs a 'package'", line)
+    justification = entry.get("justification")
+    if justification is not None:
+        written = justification
+        justification = str(justification).strip().lower().replace("-", "_")
+        if not isinstance(written, str) or justification not in VEX_JUSTIFICATIONS:
+            known = ", ".join(sorted(VEX_JUSTIFICATIONS))
+            raise ConfigError(
+                path,
+                f"waiver {waiver_id}: unknown justification {written!r} (known: {known})",
+                line,
+            )
     return Waiver(
         id=waiver_id.strip(),
         reason=reason.strip(),
@@ -254,6 +265,7 @@ def _waiver(path: Path, entry: dict[str, Any], line: int | None) -> Waiver:
         location=Location(path.resolve(), line),
         package=canonical(package) if package else None,
         versions=versions,
+        justification=justification,
     )
 
 

@@ -32,5 +32,9 @@ class UsageError(BastionError):
     """The command line asks for something that cannot be done."""
 
 
-class DownloadError(BastionError):
+class IncompleteError(BastionError):
+    """The answer cannot be vouched for (missing or stale data): exit code 2, not 3."""
+
+
+class DownloadError(IncompleteError):
     """Data could not be fetched (network, HTTP status, size): exit code 2, not 3."""

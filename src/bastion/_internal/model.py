@@ -284,6 +284,25 @@ class Waiver:
     location: Location
     package: str | None = None
     versions: str | None = None
+    justification: str | None = None  # a VEX justification (see VEX_JUSTIFICATIONS)
+
+
+# Why a waived advisory does not apply, in CycloneDX's impact-analysis vocabulary
+# (``false_positive`` is CycloneDX's separate state for a wrong match).
+VEX_JUSTIFICATIONS = frozenset(
+    {
+        "code_not_present",
+        "code_not_reachable",
+        "requires_configuration",
+        "requires_dependency",
+        "requires_environment",
+        "protected_by_compiler",
+        "protected_at_runtime",
+        "protected_at_perimeter",
+        "protected_by_mitigating_control",
+        "false_positive",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)

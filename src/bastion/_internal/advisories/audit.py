@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 
 from packaging.version import Version
 
@@ -42,6 +43,9 @@ class Vulnerability:
     malicious: bool
     fixed_in: tuple[str, ...]  # versions the records name as fixed, above this one
     references: tuple[str, ...]
+    vectors: tuple[str, ...] = ()  # every CVSS vector the records give, as written
+    published: datetime | None = None  # the earliest publication among the records
+    modified: datetime | None = None  # the latest modification among the records
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +145,7 @@ def _vulnerability(package: str, version: str, group: list[Advisory]) -> Vulnera
         severity, basis = rated.severity, rated.basis
     above = _fixed_above(group, package, parse_version(version))
     references = tuple(dict.fromkeys(r for a in group for r in a.references))
+    published = [a.published for a in group if a.published is not None]
     return Vulnerability(
         package=package,
         version=version,
@@ -152,6 +157,9 @@ def _vulnerability(package: str, version: str, group: list[Advisory]) -> Vulnera
         malicious=malicious,
         fixed_in=tuple(above[v] for v in sorted(above)),
         references=references,
+        vectors=tuple(dict.fromkeys(v for a in group for v in a.severity)),
+        published=min(published) if published else None,
+        modified=max(a.modified for a in group),
     )
 
 

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from cyclonedx.model import ExternalReferenceType, HashAlgorithm
     from packageurl import PackageURL
 
+    from bastion._internal.sbom.vulnerabilities import FoundVulnerability
+
 SPEC_VERSIONS = ("1.5", "1.6", "1.7")
 PYPI = "https://pypi.org/simple"
 
@@ -126,8 +128,13 @@ def build_bom(
     fmt: str = "json",
     now: datetime | None = None,
     authors: Sequence[str] = (),
+    vulnerabilities: Sequence[FoundVulnerability] = (),
 ) -> str:
-    """The SBOM text (CycloneDX ``spec_version``, JSON or XML) of the packages in ``sources``."""
+    """The SBOM text (CycloneDX ``spec_version``, JSON or XML) of the packages in ``sources``.
+
+    ``vulnerabilities`` (from ``sbom.vulnerabilities.scan_packages`` over
+    ``sbom_packages(sources)``) are added with their VEX analyses.
+    """
     try:
         from cyclonedx.model import (
             ExternalReference,
@@ -152,9 +159,10 @@ def build_bom(
             f"CycloneDX {spec_version} is not supported (choose {', '.join(SPEC_VERSIONS)})"
         )
     algorithms = _algorithms()
-    every = [p for s in sources for p in s.packages if p.version]
-    projects = [p for p in every if p.source_kind is SourceKind.VIRTUAL]  # the project itself
-    packages = _unique(p for p in every if p.source_kind is not SourceKind.VIRTUAL)
+    projects = [  # the project itself
+        p for s in sources for p in s.packages if p.version and p.source_kind is SourceKind.VIRTUAL
+    ]
+    packages = sbom_packages(sources)
     from_environment = any(s.format is SourceFormat.ENVIRONMENT for s in sources)
     bom = Bom()
     bom.metadata.timestamp = _timestamp(now)
@@ -227,9 +235,14 @@ def build_bom(
     declared = {d for p in projects for d in p.dependencies if d in components}
     direct_names = declared or {name for name in components if name not in depended}
     bom.register_dependency(root_component, [components[n] for n in sorted(direct_names)])
+    if vulnerabilities:
+        from bastion._internal.sbom.vulnerabilities import add_to_bom
+
+        refs = {name: str(c.bom_ref.value) for name, c in components.items()}
+        add_to_bom(bom, vulnerabilities, refs)
     body = "".join(
         sorted(f"{c.bom_ref.value}|{h.content}" for c in components.values() for h in c.hashes)
-    )
+    ) + "".join(sorted(f"{v.vulnerability.id}|{v.analysis}" for v in vulnerabilities))
     bom.serial_number = uuid.uuid5(
         uuid.NAMESPACE_URL, f"bastion:{root.name}:{body}:{sorted(components)}"
     )
@@ -240,6 +253,16 @@ def build_bom(
     outputter = make_outputter(bom, output_format, version)
     text = outputter.output_as_string(indent=2)
     return text if text.endswith("\n") else text + "\n"
+
+
+def sbom_packages(sources: Sequence[DependencySource]) -> list[LockedPackage]:
+    """The packages that become components: pinned, not the project itself, one per name."""
+    return _unique(
+        p
+        for s in sources
+        for p in s.packages
+        if p.version and p.source_kind is not SourceKind.VIRTUAL
+    )
 
 
 def _parsed_purl(value: str) -> PackageURL:
