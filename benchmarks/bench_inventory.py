@@ -2,27 +2,35 @@
 
 Run from the repository root with bastion[inventory] installed:
     python benchmarks/bench_inventory.py [--services 1000] [--releases 10] [--components 300]
-        [--postgres postgresql://user@host/db]
+        [--postgres postgresql://user@host/db] [--skip-sqlite] [--per-sbom] [--unique-hashes]
 
 Without --postgres only SQLite is measured (the script does not start a
 server; tests/conftest.py shows how to start a throwaway one). The generated
 organisation: SERVICES services, each with RELEASES releases of COMPONENTS
 components drawn (fixed seed) from 3,000 package names with 25 versions each;
 urllib3 is in about half of the releases, at versions on both sides of
-1.26.5. Each release is one ingest (one transaction) through the same code
-``bastion inventory ingest`` uses, with one SHA-256 per component.
+1.26.5. Each component carries the SHA-256 of its artifact: the same for a
+name and version in every SBOM, as a wheel's hash is (--unique-hashes gives
+every listing its own, the worst case, where no artifact is shared).
 
-Reported: ingest rate (components per second, overall) and, at 10 % and at
-100 % of the rows, the warm latency (median of 20) of
+Ingest goes through the code ``bastion inventory ingest --manifest`` uses
+(transactions of about 30,000 components, each release all or nothing);
+--per-sbom gives each release its own transaction, as ``bastion inventory
+ingest FILE`` does. Generating the components is not timed.
+
+Reported at 10 % and at 100 % of the rows: ingest rate (components per
+second, overall so far) and the warm latency (median of 20) of
 - ``--package 'urllib3<1.26.5' --latest-only`` (which services' newest release
-  ships a vulnerable urllib3), and
+  ships a vulnerable urllib3),
 - ``--advisory PYSEC-2021-108`` (urllib3 before 1.26.5, from the bundled OSV
-  snapshot) over every release.
+  snapshot) over every release, and
+- ``--hash`` of the urllib3 1.26.4 artifact over every release.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import random
 import statistics
 import sys
@@ -33,11 +41,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bastion._internal.inventory.query import by_advisory, by_requirement
-from bastion._internal.inventory.store import Inventory, StoredComponent
+from bastion._internal.inventory.store import Inventory, ReleaseToStore, StoredComponent
 
+UNIQUE_HASHES = "--unique-hashes" in sys.argv
 NAMES = 3000
 VERSIONS = 25
 URLLIB3 = ["1.25.11", "1.26.4", "1.26.5", "1.26.18", "2.0.7", "2.2.3"]
+URLLIB3_HASH = hashlib.sha256(b"urllib3==1.26.4").hexdigest()
 
 
 def _release_components(rng: random.Random, count: int) -> list[StoredComponent]:
@@ -53,7 +63,10 @@ def _release_components(rng: random.Random, count: int) -> list[StoredComponent]
 
 
 def _component(rng: random.Random, name: str, version: str) -> StoredComponent:
-    digest = f"{rng.getrandbits(256):064x}"
+    if UNIQUE_HASHES:  # the worst case: no two listings share an artifact
+        digest = f"{rng.getrandbits(256):064x}"
+    else:  # a release's wheel has one SHA-256, whichever SBOM lists it
+        digest = hashlib.sha256(f"{name}=={version}".encode()).hexdigest()
     return StoredComponent(name, version, f"pkg:pypi/{name}@{version}", (("SHA-256", digest),))
 
 
@@ -70,36 +83,47 @@ def _latency(call: Callable[[], list[object]], runs: int = 20) -> tuple[float, i
 def measure(label: str, db: str, args: argparse.Namespace, advisory_db: Path) -> None:
     inventory = Inventory(db)
     rng = random.Random(20261121)  # noqa: S311 - a reproducible organisation, not a secret
-    total = args.services * args.releases
-    checkpoints = {total // 10, total}
-    stored, spent = 0, 0.0
     base = datetime(2025, 1, 1, tzinfo=UTC)
-    done = 0
-    for release in range(args.releases):
-        for service in range(args.services):
-            components = _release_components(rng, args.components)
-            start = time.perf_counter()
-            stored += inventory.ingest(
+    plan = [(r, s) for r in range(args.releases) for s in range(args.services)]
+    checkpoints = sorted({len(plan) // 10, len(plan)})
+    stored, spent, done = 0, 0.0, 0
+    for checkpoint in checkpoints:
+        chunk = [
+            ReleaseToStore(
                 f"service-{service:04d}",
                 f"{release}.0.0",
-                components,
+                tuple(_release_components(rng, args.components)),
                 base + timedelta(days=release * 30 + service % 30),
             )
-            spent += time.perf_counter() - start
-            done += 1
-            if done in checkpoints:
-                package_ms, package_hits = _latency(
-                    lambda: list(by_requirement(inventory, "urllib3<1.26.5", latest_only=True))
+            for release, service in plan[done:checkpoint]
+        ]
+        start = time.perf_counter()
+        if args.per_sbom:
+            for item in chunk:
+                stored += inventory.ingest(
+                    item.service, item.release, item.components, item.released_at
                 )
-                advisory_ms, advisory_hits = _latency(
-                    lambda: list(by_advisory(inventory, "PYSEC-2021-108", advisory_db, False)[1])
-                )
-                print(
-                    f"{label}: {stored:>9,} rows | ingest {stored / spent:>9,.0f} components/s | "
-                    f"urllib3<1.26.5 latest-only {package_ms:6.1f} ms ({package_hits} services) | "
-                    f"PYSEC-2021-108 {advisory_ms:6.1f} ms ({advisory_hits} releases)",
-                    flush=True,
-                )
+        else:
+            for outcome in inventory.ingest_many(chunk):
+                if outcome.error is not None:
+                    raise SystemExit(outcome.error)
+                stored += outcome.count
+        spent += time.perf_counter() - start
+        done = checkpoint
+        package_ms, package_hits = _latency(
+            lambda: list(by_requirement(inventory, "urllib3<1.26.5", latest_only=True))
+        )
+        advisory_ms, advisory_hits = _latency(
+            lambda: list(by_advisory(inventory, "PYSEC-2021-108", advisory_db, False)[1])
+        )
+        hash_ms, hash_hits = _latency(lambda: list(inventory.by_hash(URLLIB3_HASH, False)))
+        print(
+            f"{label}: {stored:>9,} rows | ingest {stored / spent:>9,.0f} components/s | "
+            f"urllib3<1.26.5 latest-only {package_ms:6.1f} ms ({package_hits} services) | "
+            f"PYSEC-2021-108 {advisory_ms:6.1f} ms ({advisory_hits} releases) | "
+            f"by hash {hash_ms:5.1f} ms ({hash_hits})",
+            flush=True,
+        )
     inventory.close()
 
 
@@ -110,6 +134,16 @@ def main() -> int:
     parser.add_argument("--components", type=int, default=300)
     parser.add_argument("--postgres", help="an empty PostgreSQL database URL")
     parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    parser.add_argument(
+        "--per-sbom",
+        action="store_true",
+        help="one transaction per SBOM (bastion inventory ingest FILE) instead of --manifest's",
+    )
+    parser.add_argument(
+        "--unique-hashes",
+        action="store_true",
+        help="give every listing its own random hash (no artifact is shared: the worst case)",
+    )
     args = parser.parse_args()
     from bastion._internal.advisories.store import ensure_database
 

@@ -95,3 +95,36 @@ def test_bad_input_writes_nothing(inventory_db: str, tmp_path: Path) -> None:
         inventory_db,
     )
     assert code == 3
+
+
+def test_bulk_ingest_from_a_manifest(inventory_db: str, tmp_path: Path) -> None:
+    sbom = DATA / "sbom" / "spdx-2.3.json"
+    (tmp_path / "broken.json").write_text("{")
+    manifest = tmp_path / "releases.csv"
+    manifest.write_text(
+        "sbom,service,release,released_at\n"
+        f"{sbom},shop,1.0,2026-01-01\n"
+        "broken.json,shop,1.1,2026-02-01\n"
+        f"{sbom},shop,1.2,2026-03-01\n"
+        f"{sbom},search,7.0,\n"
+    )
+    code, _, err = run_cli("inventory", "ingest", "--manifest", str(manifest), "--db", inventory_db)
+    assert code == 3
+    assert f"{manifest}:3: " in err and "broken.json" in err
+    assert "3 release(s), 9 component(s) stored; 1 refused" in err
+    code, out, _ = run_cli(
+        "inventory", "query", "--purl", "pkg:pypi/", "--latest-only", "--format", "json",
+        "--db", inventory_db,
+    )  # fmt: skip
+    assert code == 0
+    assert {(m["service"], m["release"]) for m in json.loads(out)["matches"]} == {
+        ("shop", "1.2"),
+        ("search", "7.0"),
+    }
+    code, _, err = run_cli("inventory", "ingest", "--manifest", str(manifest), "--db", inventory_db)
+    assert code == 3 and err.count("already in the inventory") == 3  # a re-run adds nothing
+    manifest.write_text("sbom,service\nx.json,shop\n")
+    code, _, err = run_cli("inventory", "ingest", "--manifest", str(manifest), "--db", inventory_db)
+    assert code == 3 and f"{manifest}:1:" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli("inventory", "ingest", "--service", "x", "--db", inventory_db)
+    assert code == 3 and "--manifest" in err

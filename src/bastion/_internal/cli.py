@@ -452,19 +452,42 @@ _INVENTORY_DB = click.option(
 
 
 @inventory.command("ingest")
-@click.argument("sbom_file", type=click.Path(path_type=Path))
-@click.option("--service", required=True, help="The service (application) the SBOM describes.")
-@click.option("--release", required=True, help="Its release (version) the SBOM describes.")
+@click.argument("sbom_file", type=click.Path(path_type=Path), required=False)
+@click.option("--service", help="The service (application) the SBOM describes.")
+@click.option("--release", help="Its release (version) the SBOM describes.")
 @click.option("--released-at", help="When that release shipped (ISO 8601; default: unknown).")
+@click.option(
+    "--manifest",
+    type=click.Path(path_type=Path),
+    help="Bulk ingest: a CSV of sbom,service,release[,released_at] rows.",
+)
 @_INVENTORY_DB
 def inventory_ingest(
-    sbom_file: Path, service: str, release: str, released_at: str | None, db: str | None
+    sbom_file: Path | None,
+    service: str | None,
+    release: str | None,
+    released_at: str | None,
+    manifest: Path | None,
+    db: str | None,
 ) -> None:
-    """Store the components of an SBOM for SERVICE RELEASE (one transaction)."""
+    """Store the components of an SBOM for SERVICE RELEASE (one transaction).
+
+    With --manifest, every SBOM the CSV lists, in transactions of about
+    30,000 components; each release is still all or nothing, a refused one
+    (unreadable SBOM, release already stored) is named and the others are
+    kept, and the exit code is 3 when any was refused.
+    """
     from bastion._internal.inputs.common import parse_timestamp
     from bastion._internal.inventory.store import Inventory, components_of
     from bastion._internal.sbom.read import read_sbom
 
+    if manifest is not None:
+        if sbom_file is not None or service or release or released_at:
+            raise click.UsageError("--manifest replaces SBOM_FILE, --service and --release")
+        _ingest_manifest(manifest, db)
+        return
+    if sbom_file is None or not service or not release:
+        raise click.UsageError("give SBOM_FILE with --service and --release, or --manifest")
     when = None
     if released_at is not None:
         when = parse_timestamp(released_at)
@@ -479,6 +502,47 @@ def inventory_ingest(
     finally:
         store.close()
     click.echo(f"bastion: {service} {release}: {count} component(s) stored", err=True)
+
+
+def _ingest_manifest(manifest: Path, db: str | None) -> None:
+    from collections.abc import Iterator
+
+    from bastion._internal.inventory.manifest import read_manifest
+    from bastion._internal.inventory.store import Inventory, ReleaseToStore, components_of
+    from bastion._internal.sbom.read import read_sbom
+
+    entries = read_manifest(manifest)  # every row checked before anything is written
+    refused: list[str] = []
+
+    def readable() -> Iterator[ReleaseToStore]:
+        for entry in entries:
+            try:
+                components = components_of(read_sbom(entry.sbom))
+            except BastionError as exc:
+                refused.append(f"{manifest}:{entry.line}: {exc.one_line()}")
+                continue
+            yield ReleaseToStore(entry.service, entry.release, tuple(components), entry.released_at)
+
+    store = Inventory(db)
+    releases = components = 0
+    try:
+        for outcome in store.ingest_many(readable()):
+            if outcome.error is not None:
+                refused.append(f"{manifest}: {outcome.error}")
+            else:
+                releases += 1
+                components += outcome.count
+    finally:
+        store.close()
+    for line in refused:
+        click.echo(f"bastion: error: {line}", err=True)
+    click.echo(
+        f"bastion: {releases} release(s), {components} component(s) stored"
+        + (f"; {len(refused)} refused" if refused else ""),
+        err=True,
+    )
+    if refused:
+        sys.exit(EXIT_USAGE)
 
 
 @inventory.command("query")
