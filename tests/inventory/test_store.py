@@ -299,3 +299,34 @@ def test_concurrent_ingests_of_one_artifact_store_it_once(inventory_db: str) -> 
     finally:
         first.close()
         second.close()
+
+
+def test_latest_prefers_a_known_release_time_then_the_later_ingest(inventory_db: str) -> None:
+    store = Inventory(inventory_db)
+    try:
+        store.ingest("app", "2.0", [_component("idna", "3.7")], datetime(2026, 1, 1, tzinfo=UTC))
+        store.ingest("app", "3.0-unknown-date", [_component("idna", "3.8")])
+        assert [h.release for h in store.by_purl_prefix("pkg:pypi/", True)] == ["2.0"]
+        store.ingest("tool", "1", [_component("idna", "3.6")])
+        store.ingest("tool", "2", [_component("idna", "3.7")])  # neither dated: ingest order
+        latest = {(h.service, h.release) for h in store.by_purl_prefix("pkg:pypi/", True)}
+        assert latest == {("app", "2.0"), ("tool", "2")}
+    finally:
+        store.close()
+
+
+def test_empty_service_or_release_is_refused_alone(inventory_db: str) -> None:
+    store = Inventory(inventory_db)
+    try:
+        with pytest.raises(UsageError, match="must not be empty"):
+            store.ingest(" ", "1", [_component("idna", "3.7")])
+        items = [
+            ReleaseToStore("a", "1", (_component("idna", "3.7"),)),
+            ReleaseToStore("b", "", (_component("idna", "3.7"),)),
+        ]
+        outcomes = list(store.ingest_many(items))
+        assert outcomes[0].error is None
+        assert "must not be empty" in str(outcomes[1].error)
+        assert store.counts() == (1, 1, 1)
+    finally:
+        store.close()

@@ -296,6 +296,14 @@ def newest_modified(db: sqlite3.Connection) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
+def too_old(age: int | None, max_days: int) -> str | None:
+    """Why data ``age`` days old (``None``: unknown) cannot be vouched for; ``None`` if it can."""
+    if age is not None and age <= max_days:
+        return None
+    shown = "of unknown age" if age is None else f"{age} days old"
+    return f"advisory data is {shown}, past advisory-max-days ({max_days})"
+
+
 def bundled_snapshot() -> Path:
     """The OSV snapshot shipped inside the package (see bastion/data/README.md)."""
     return Path(str(resources.files("bastion") / "data" / "osv-pypi.zip"))

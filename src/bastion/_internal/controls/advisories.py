@@ -22,6 +22,7 @@ from bastion._internal.advisories.store import (
     ensure_database,
     newest_modified,
     open_database,
+    too_old,
 )
 from bastion._internal.controls.base import Project, not_configured
 from bastion._internal.markers import Target, applies
@@ -140,15 +141,11 @@ class AdvisoryControl:
         if warnings.total:
             notes.append(f"{warnings.total} malformed ranges skipped")
         status = ControlStatus.FAIL if findings else ControlStatus.PASS
-        if age is None or age > config.advisory_max_days:
+        problem = too_old(age, config.advisory_max_days)
+        if problem is not None:
             status = ControlStatus.ERROR
-            notes.insert(
-                0,
-                f"advisory data is {'of unknown age' if age is None else f'{age} days old'}, "
-                f"past advisory-max-days ({config.advisory_max_days}): "
-                "run 'bastion db update'",
-            )
-        elif age > config.advisory_warn_days:
+            notes.insert(0, f"{problem}: run 'bastion db update'")
+        elif age is not None and age > config.advisory_warn_days:
             findings.append(_stale(path, age, config.advisory_warn_days))
         return ControlResult(CONTROL, status, self.threats, tuple(findings), "; ".join(notes))
 

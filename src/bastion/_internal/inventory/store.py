@@ -26,6 +26,7 @@ RELEASES_PER_TRANSACTION = 1_000  # and at most this many releases (bounded IN l
 KNOWN_ARTIFACTS = 500_000  # artifact ids remembered across transactions
 LOOKUP_BATCH = 500  # purls per IN (...) lookup
 MAX_PREFIX_END = "\U0010ffff"
+_NO_TIME = datetime.min.replace(tzinfo=UTC)  # sorts releases without a time by id alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,14 +228,13 @@ class Inventory:
             found = tuple(hashes.get((release_id, position), ()))
             listed.setdefault(release_id, []).append(StoredComponent(name, version, purl, found))
         learnt: dict[StoredComponent, int] = {}
-        for release_id, components in listed.items():
-            ids = self._artifact_ids(connection, components, learnt)
-            _append_rows(
-                connection,
-                "inv_content",
-                ("release_id", "position", "artifact_id"),
-                [(release_id, position, a) for position, a in enumerate(ids)],
-            )
+        _append_listings(
+            connection,
+            [
+                (release_id, self._artifact_ids(connection, components, learnt))
+                for release_id, components in listed.items()
+            ],
+        )
         connection.execute(sa.text("DROP TABLE inv_hash_v1"))
         connection.execute(sa.text("DROP TABLE inv_component"))
 
@@ -249,8 +249,6 @@ class Inventory:
         import sqlalchemy as sa
 
         item = ReleaseToStore(service, release, tuple(components), released_at)
-        if not service.strip() or not release.strip():
-            raise UsageError("--service and --release must not be empty")
         try:
             return self._store_together([item])[0]
         except sa.exc.SQLAlchemyError as exc:  # rolled back: nothing of this release is kept
@@ -280,15 +278,14 @@ class Inventory:
     def _flush(self, batch: list[ReleaseToStore]) -> Iterator[IngestOutcome]:
         import sqlalchemy as sa
 
-        if all(i.service.strip() and i.release.strip() for i in batch):
-            try:
-                counts = self._store_together(batch)
-            except (sa.exc.SQLAlchemyError, UsageError):
-                pass  # rolled back; find the faulty release below
-            else:
-                for item, count in zip(batch, counts, strict=True):
-                    yield IngestOutcome(item.service, item.release, count, None)
-                return
+        try:
+            counts = self._store_together(batch)
+        except (sa.exc.SQLAlchemyError, UsageError):
+            pass  # rolled back; find the faulty release below
+        else:
+            for item, count in zip(batch, counts, strict=True):
+                yield IngestOutcome(item.service, item.release, count, None)
+            return
         for item in batch:
             try:
                 count = self.ingest(item.service, item.release, item.components, item.released_at)
@@ -306,6 +303,8 @@ class Inventory:
         latest flags of the services it touched are set. The ids learnt on
         the way (artifacts, services) are remembered only once it commits.
         """
+        if any(not i.service.strip() or not i.release.strip() for i in batch):
+            raise UsageError("--service and --release must not be empty")
         pending = _Pending()
         with self._writing() as connection:
             if connection.dialect.name == "postgresql":
@@ -315,14 +314,14 @@ class Inventory:
             service_ids = self._service_ids(connection, {i.service for i in batch}, pending)
             release_ids = self._insert_releases(connection, batch, service_ids)
             every = [c for item in batch for c in item.components]
-            artifact_ids = self._artifact_ids(connection, every, pending.artifacts)
-            rows: list[tuple[int, int, int]] = []
-            start = 0
-            for item, release_id in zip(batch, release_ids, strict=True):
-                chunk = artifact_ids[start : start + len(item.components)]
-                rows.extend((release_id, position, a) for position, a in enumerate(chunk))
-                start += len(item.components)
-            _append_rows(connection, "inv_content", ("release_id", "position", "artifact_id"), rows)
+            artifact_ids = iter(self._artifact_ids(connection, every, pending.artifacts))
+            _append_listings(
+                connection,
+                [
+                    (release_id, [next(artifact_ids) for _ in item.components])
+                    for item, release_id in zip(batch, release_ids, strict=True)
+                ],
+            )
             self._mark_latest(connection, set(service_ids.values()))
         if len(self._known) + len(pending.artifacts) > KNOWN_ARTIFACTS:
             self._known.clear()
@@ -476,16 +475,15 @@ class Inventory:
         if not service_ids:
             return
         releases = self.releases
-        chosen: dict[int, tuple[bool, datetime | None, int]] = {}
+        chosen: dict[int, tuple[bool, datetime, int]] = {}
         for release_id, service_id, released_at in connection.execute(
             sa.select(releases.c.id, releases.c.service_id, releases.c.released_at).where(
                 releases.c.service_id.in_(sorted(service_ids))
             )
         ):
-            key = (released_at is not None, _aware(released_at), release_id)
-            current = chosen.get(service_id)
-            if current is None or _newer(key, current):
-                chosen[service_id] = key
+            # A known release time beats none, later beats earlier, then the id.
+            key = (released_at is not None, _aware(released_at) or _NO_TIME, release_id)
+            chosen[service_id] = max(key, chosen.get(service_id, key))
         newest = sorted(key[2] for key in chosen.values())
         connection.execute(
             sa.update(releases)
@@ -581,6 +579,20 @@ def identity(component: StoredComponent) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def _append_listings(connection: Any, releases: Sequence[tuple[int, Sequence[int]]]) -> None:
+    """The listing rows of releases: each release id with its artifact ids, in SBOM order."""
+    _append_rows(
+        connection,
+        "inv_content",
+        ("release_id", "position", "artifact_id"),
+        [
+            (release_id, position, artifact_id)
+            for release_id, artifact_ids in releases
+            for position, artifact_id in enumerate(artifact_ids)
+        ],
+    )
+
+
 def _append_rows(
     connection: Any, table: str, columns: tuple[str, ...], rows: Sequence[tuple[object, ...]]
 ) -> None:
@@ -620,17 +632,6 @@ class _Pending:
     def __init__(self) -> None:
         self.artifacts: dict[StoredComponent, int] = {}
         self.services: dict[str, int] = {}
-
-
-def _newer(
-    key: tuple[bool, datetime | None, int], other: tuple[bool, datetime | None, int]
-) -> bool:
-    """Release order: a known release time beats none, later beats earlier, then the id."""
-    if key[0] != other[0]:
-        return key[0]
-    if key[1] is not None and other[1] is not None and key[1] != other[1]:
-        return key[1] > other[1]
-    return key[2] > other[2]
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -21,6 +21,7 @@ into an SBOM that would claim an absence of vulnerabilities it cannot know.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from bastion._internal.advisories.store import (
     ensure_database,
     newest_modified,
     open_database,
+    too_old,
 )
 from bastion._internal.controls.advisories import Audited, package_findings
 from bastion._internal.errors import IncompleteError, UsageError
@@ -123,11 +125,10 @@ def scan_packages(
         index = AdvisoryIndex(db)
         audits = [(p, audit_version(index, p.name, p.version, warnings)) for p in audited]
         newest = newest_modified(db)
-    age = (now - newest).days if newest is not None else None
-    if age is None or age > max_days:
-        shown = "of unknown age" if age is None else f"{age} days old"
+    problem = too_old((now - newest).days if newest is not None else None, max_days)
+    if problem is not None:
         raise IncompleteError(
-            f"{path}: advisory data is {shown}, past advisory-max-days ({max_days}); "
+            f"{path}: {problem}; "
             "run 'bastion db update' before writing vulnerabilities into an SBOM"
         )
     live = [w for w in waivers if w.expires >= now]
@@ -176,13 +177,11 @@ def add_to_bom(bom: Bom, found: Sequence[FoundVulnerability], refs: Mapping[str,
     for item in found:
         if item.vulnerability.package in refs:
             groups.setdefault((item.vulnerability.id, item.analysis), []).append(item)
-    per_id: dict[str, int] = {}
-    for advisory_id, _ in groups:
-        per_id[advisory_id] = per_id.get(advisory_id, 0) + 1
-    seen: dict[str, int] = {}
+    per_id = Counter(advisory_id for advisory_id, _ in groups)
+    seen: Counter[str] = Counter()
     for (advisory_id, analysis), items in sorted(groups.items(), key=_group_order):
         first = items[0].vulnerability
-        seen[advisory_id] = seen.get(advisory_id, 0) + 1
+        seen[advisory_id] += 1
         bom_ref = advisory_id if per_id[advisory_id] == 1 else f"{advisory_id}#{seen[advisory_id]}"
         cdx_analysis = None
         if analysis is not None:
