@@ -162,3 +162,61 @@ def test_purl_validation() -> None:
     assert not valid_purl("pypi/requests")
     assert not valid_purl("")
     assert not valid_purl(None)
+
+
+def _without_licences(tmp_path: Path) -> Path:
+    """A complete bastion-style SBOM whose one component has no licence (real offline case)."""
+    document = {
+        "bomFormat": "CycloneDX",
+        "specVersion": "1.6",
+        "metadata": {
+            "timestamp": "2026-01-01T00:00:00Z",
+            "authors": [{"name": "Ops"}],
+            "tools": {"components": [{"type": "application", "name": "bastion"}]},
+            "lifecycles": [{"phase": "pre-build"}],
+            "component": {"type": "application", "name": "app", "bom-ref": "app"},
+        },
+        "components": [
+            {
+                "type": "library",
+                "name": "sigstore-models",
+                "version": "0.0.6",
+                "bom-ref": "pkg:pypi/sigstore-models@0.0.6",
+                "purl": "pkg:pypi/sigstore-models@0.0.6",
+                "supplier": {"name": "PyPI"},
+                "hashes": [{"alg": "SHA-256", "content": "a" * 64}],
+            }
+        ],
+        "dependencies": [{"ref": "app", "dependsOn": ["pkg:pypi/sigstore-models@0.0.6"]}],
+    }
+    path = tmp_path / "bom.json"
+    path.write_text(json.dumps(document))
+    return path
+
+
+def test_profiles_decide_which_elements_are_required(tmp_path: Path) -> None:
+    document = read_sbom(_without_licences(tmp_path))
+    ntia = check_elements(document)
+    assert ntia.profile == "ntia" and ntia.complete
+    assert {e.element for e in ntia.required} >= {"supplier", "timestamp"}
+    assert "licence" not in {e.element for e in ntia.required}
+    cisa = check_elements(document, profile="cisa-2025")
+    assert not cisa.complete
+    assert [e.element for e in cisa.required if not e.complete] == ["licence"]
+    with pytest.raises(ValueError, match="unknown SBOM profile"):
+        check_elements(document, profile="fda")
+
+
+def test_sbom_check_names_its_profile(tmp_path: Path) -> None:
+    from tests.conftest import run_cli
+
+    path = _without_licences(tmp_path)
+    code, out, _ = run_cli("sbom", "check", str(path))
+    assert code == 0 and "complete for the NTIA minimum elements" in out
+    assert "absent  licence" in out
+    code, out, _ = run_cli("sbom", "check", str(path), "--profile", "cisa-2025")
+    assert code == 1 and "incomplete for the CISA 2025" in out and "MISSING licence" in out
+    code, out, _ = run_cli("sbom", "check", str(path), "--profile", "cisa-2025", "--format", "json")
+    data = json.loads(out)
+    assert data["profile"] == "cisa-2025" and data["complete"] is False
+    assert {e["element"]: e["required"] for e in data["elements"]}["licence"] is True

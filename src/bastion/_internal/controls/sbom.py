@@ -137,7 +137,7 @@ def _check_file(path: Path, project: Project) -> list[Finding]:
         ]
     findings = []
     report = check_elements(document)
-    missing = [e for e in report.elements if not e.complete]
+    missing = [e for e in report.required if not e.complete]
     if missing:
         parts = [
             e.element

@@ -17,6 +17,9 @@ from bastion._internal.sbom.document import SbomComponent, SbomDocument
 
 NTIA = "NTIA 2021"
 CISA = "CISA 2025"
+# profile name -> the element sources it requires (CISA 2025 extends the NTIA minimum)
+PROFILES: dict[str, tuple[str, ...]] = {"ntia": (NTIA,), "cisa-2025": (NTIA, CISA)}
+PROFILE_TITLES = {"ntia": "NTIA minimum elements (2021)", "cisa-2025": "CISA 2025 minimum elements"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +45,18 @@ class ElementsReport:
 
     document: SbomDocument
     elements: tuple[ElementResult, ...]
+    profile: str = "ntia"
+
+    @property
+    def required(self) -> tuple[ElementResult, ...]:
+        """The elements the profile requires."""
+        sources = PROFILES[self.profile]
+        return tuple(e for e in self.elements if e.source in sources)
 
     @property
     def complete(self) -> bool:
-        """Every element is complete."""
-        return all(e.complete for e in self.elements)
+        """Every element the profile requires is complete."""
+        return all(e.complete for e in self.required)
 
 
 _PURL_SHAPE = re.compile(r"^pkg:[A-Za-z.+-][A-Za-z0-9.+-]*/[^\s]+$")
@@ -67,8 +77,12 @@ def valid_purl(value: str | None) -> bool:
     return True
 
 
-def check_elements(document: SbomDocument, *, shown: int = 5) -> ElementsReport:
-    """Check the minimum elements of ``document``."""
+def check_elements(
+    document: SbomDocument, *, shown: int = 5, profile: str = "ntia"
+) -> ElementsReport:
+    """Check every minimum element of ``document``; ``profile`` says which are required."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown SBOM profile {profile!r}: {', '.join(PROFILES)}")
     components = document.components
     related = set(document.dependencies)
     for targets in document.dependencies.values():
@@ -101,4 +115,4 @@ def check_elements(document: SbomDocument, *, shown: int = 5) -> ElementsReport:
         ("generation context", CISA, bool(document.lifecycles)),
     ):
         results.append(ElementResult(element, source, int(present), 1, document_level=True))
-    return ElementsReport(document, tuple(results))
+    return ElementsReport(document, tuple(results), profile)

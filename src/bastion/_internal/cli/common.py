@@ -1,0 +1,164 @@
+"""Options and helpers shared by the command modules: report options, emitting a report."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bastion._internal.markers import PLATFORMS, Target
+from bastion._internal.model import Report, Severity
+from bastion._internal.report import FORMATS
+from bastion._internal.safe_write import write_atomically
+
+EXIT_INCOMPLETE = 2
+EXIT_USAGE = 3
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+_SEVERITIES = [s.label for s in Severity]
+
+
+def use_color(output: Path | None) -> bool:
+    if output is not None or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty()
+
+
+def env_option(help_text: str) -> Callable[[_Command], _Command]:
+    """``--env [PATH]``: an installed environment, this interpreter's when no path is given."""
+    return click.option(
+        "--env",
+        "env",
+        is_flag=False,
+        flag_value="<current>",
+        default=None,
+        metavar="[PATH]",
+        help=help_text,
+    )
+
+
+def report_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Options shared by the commands that read a project and print a report."""
+    options: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
+        click.option(
+            "--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True
+        ),
+        click.option(
+            "-o", "--output", type=click.Path(path_type=Path), help="Write the report here."
+        ),
+        click.option(
+            "--fail-on", type=click.Choice(_SEVERITIES), help="Lowest severity that fails."
+        ),
+        click.option(
+            "--config", "config_path", type=click.Path(path_type=Path), help="Config file."
+        ),
+        click.option(
+            "-r",
+            "--requirement",
+            "extra",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="Also read this requirements file (repeatable).",
+        ),
+        click.option(
+            "--lock",
+            "locks",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="Also read this lockfile (repeatable).",
+        ),
+        env_option("Also read an installed environment (default: this interpreter)."),
+        click.option(
+            "--db",
+            "db_path",
+            type=click.Path(path_type=Path),
+            help="Advisory database (default: the user cache; created from the bundled "
+            "snapshot on first use).",
+        ),
+        click.option(
+            "--target-python", help="Evaluate markers for this Python version (e.g. 3.12)."
+        ),
+        click.option(
+            "--target-platform",
+            type=click.Choice(sorted(PLATFORMS)),
+            help="Evaluate markers for this platform.",
+        ),
+        click.option(
+            "--online",
+            is_flag=True,
+            help="Ask the package index for upload times and unclaimed internal names, and "
+            "fetch remote actions from GitHub (cached). Off by default: nothing else touches "
+            "the network.",
+        ),
+        click.option(
+            "--actions-dir",
+            "actions_dirs",
+            multiple=True,
+            type=click.Path(path_type=Path, file_okay=False, exists=True),
+            help="Local copies of remote actions as OWNER/REPO/REF/... (repeatable).",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def emit(report: Report, fmt: str, output: Path | None) -> None:
+    from bastion._internal.report import renderer
+
+    text = renderer(fmt)(report, use_color(output))
+    if output is not None:
+        write_atomically(output, text)
+        click.echo(f"bastion: report written to {output} (exit code {report.exit_code})", err=True)
+    else:
+        click.echo(text, nl=False)
+    sys.exit(report.exit_code)
+
+
+def run_report(
+    path: Path | None,
+    options: dict[str, Any],
+    *,
+    only_advisories: bool = False,
+    only_workflows: bool = False,
+) -> Report:
+    from bastion._internal.controls import Control
+    from bastion._internal.controls.advisories import AdvisoryControl
+    from bastion._internal.controls.workflows import WorkflowControl
+    from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
+
+    env = options["env"]
+    environment = (
+        None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
+    )
+    try:
+        target = Target.parse(options["target_python"], options["target_platform"])
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--target-python") from None
+    extra_files = (*options["extra"], *options["locks"])
+    explicit_inputs = bool(extra_files) or environment is not None
+    fail_on = options["fail_on"]
+    db_path = options["db_path"]
+    actions_dirs = tuple(options["actions_dirs"])
+    controls: list[Control] | None = None
+    if only_advisories:
+        controls = [AdvisoryControl(db_path)]
+    elif only_workflows:
+        controls = [WorkflowControl(actions_dirs, online=options["online"])]
+    return run_check(
+        path or Path(),
+        config_path=options["config_path"],
+        fail_on=Severity.parse(fail_on) if fail_on else None,
+        extra_files=extra_files,
+        environment=environment,
+        discover_inputs=(path is not None or not (only_advisories and explicit_inputs))
+        and not only_workflows,
+        controls=controls,
+        advisory_db=db_path,
+        target=target,
+        online=options["online"],
+        actions_dirs=actions_dirs,
+    )
