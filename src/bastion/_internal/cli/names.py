@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from bastion._internal.errors import UsageError
-from bastion._internal.safe_write import write_atomically
+from bastion._internal.safe_write import write_atomically, write_within
 
 
 @click.group()
@@ -117,7 +117,10 @@ def names_approve(path: Path, config_path: Path | None, output: Path | None) -> 
     inputs = discover(root, config.exclude)
     current = {p.name for p in locked_names(inputs.sources)}
     before = read_approved(target) if target.exists() else frozenset()
-    write_atomically(target, render_approved(current))
+    if output is not None:  # a file the user named on the command line
+        write_atomically(output, render_approved(current))
+    else:  # a path from the project's configuration: inside the project, no symlinks
+        write_within(root, target, render_approved(current))
     click.echo(
         f"{target}: {len(current)} approved ({len(current - before)} added, "
         f"{len(before - current)} removed)"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from bastion._internal.errors import InputError
 from bastion._internal.safe_read import read_text
-from bastion._internal.safe_write import write_atomically
+from bastion._internal.safe_write import write_within
 from bastion._internal.workflows import expressions
 from bastion._internal.workflows.audit import action_files, workflow_files
 from bastion._internal.workflows.contexts import Control, classify
@@ -51,14 +51,18 @@ def fix_repository(root: Path) -> list[Fixed]:
     """Apply the mechanical fixes to every workflow and action file of the repository."""
     fixed = []
     for path in [*workflow_files(root), *action_files(root)]:
-        moved = fix_file(path)
+        moved = fix_file(path, root)
         if moved:
             fixed.append(Fixed(path, moved))
     return fixed
 
 
-def fix_file(path: Path) -> int:
-    """Fix one file; the number of expressions moved into ``env:`` (0: unchanged)."""
+def fix_file(path: Path, root: Path | None = None) -> int:
+    """Fix one file; the number of expressions moved into ``env:`` (0: unchanged).
+
+    The rewrite stays inside ``root`` (default: the file's folder) and never goes
+    through a symlink (``safe_write.write_within``): ``InputError`` otherwise.
+    """
     try:
         text = read_text(path, limit=MAX_WORKFLOW_BYTES)
         steps = _steps(path, text)
@@ -79,7 +83,7 @@ def fix_file(path: Path) -> int:
     moved = sum(len(edits) for _, edits in plans)
     if _remaining(path, new_text) != before - moved:
         return 0  # the fixed text does not parse, or did not lose exactly those
-    write_atomically(path, new_text)
+    write_within(root if root is not None else path.parent, path, new_text)
     return moved
 
 
