@@ -42,6 +42,7 @@ def test_finds_shell_injection_with_location(make_project: MakeProject) -> None:
     assert finding.location.path == root / "app/main.py"
     assert finding.location.line == 5
     assert finding.references and "ruff" in finding.references[0]
+    assert result.detail.startswith("1 file checked")
 
 
 def test_fixed_code_and_excluded_paths_pass(make_project: MakeProject) -> None:
@@ -58,11 +59,12 @@ def test_missing_ruff_is_not_configured_never_pass(make_project: MakeProject) ->
     assert "bastion[ruff]" in result.detail
 
 
-def test_ruff_failure_is_an_error_not_a_pass(make_project: MakeProject) -> None:
-    root = make_project({"app/main.py": VULNERABLE, "ruff.toml": "line-length = 'wide'\n"})
+def test_a_broken_ruff_configuration_is_an_error_not_a_pass(make_project: MakeProject) -> None:
+    root = make_project({"app/main.py": VULNERABLE, "ruff.toml": "line-length = \n"})
     result = RuffSecurityControl().run(project(root))
     assert result.status is ControlStatus.ERROR
-    assert "ruff failed" in result.detail
+    assert "cannot use the project's Ruff settings" in result.detail
+    assert "ruff.toml:1" in result.detail
 
 
 def test_a_binary_that_is_not_ruff_is_an_error(make_project: MakeProject, tmp_path: Path) -> None:

@@ -1,27 +1,41 @@
 """The ``insecure-code`` control: Ruff's ``S`` (flake8-bandit) rules on the project's own code.
 
 Ruff is an optional extra (``pip install 'bastion[ruff]'``). When it is not
-installed the control says ``not-configured``, never ``pass``. The project's
-own Ruff configuration (per-file ignores, ``# noqa``) is respected; bastion
-only forces the ``S`` selection.
+installed the control says ``not-configured``, never ``pass``. Ruff runs
+isolated from the project's configuration files, bounded (``bastion.ruff``):
+the project's validated excludes and per-file ignores are passed as options,
+``# noqa`` comments apply, and bastion forces the ``S`` selection. A file
+that could not be checked, or no file checked at all, is ``error``, never
+``pass``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bastion._internal.controls.base import Project, not_configured, result
-from bastion._internal.model import ControlResult, ControlStatus, Finding, Location, Severity
+from bastion._internal.errors import InputError
+from bastion._internal.model import (
+    ControlResult,
+    ControlStatus,
+    Finding,
+    Location,
+    Severity,
+    relative_to,
+)
+from bastion._internal.ruff.child import TIMEOUT_SECONDS, ChildError, Completed, run_bounded
+from bastion._internal.ruff.settings import TEST_CODES, read_settings
+from bastion._internal.ruff.tree import Refused, python_files
 from bastion._internal.rules import Rule, register
 
 CONTROL = "ruff-security"
-TIMEOUT_SECONDS = 300
-MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+MAX_ARGV_BYTES = 256 * 1024
+_FAILED_TO_LINT = re.compile(r"Failed to lint (?P<path>[^:]+): (?P<reason>.*)$")
 
 # Severity by rule: code execution and injection high, weak crypto and secrets medium,
 # the rest low. Codes not listed get the default for their family.
@@ -118,65 +132,149 @@ def severity_of(code: str) -> Severity:
 
 
 class RuffSecurityControl:
-    """Runs ``ruff check --select S`` and maps its results to findings."""
+    """Runs ``ruff check --isolated --select S`` on the project's regular Python files."""
 
     id: str = CONTROL
     title: str = "Static analysis (Ruff S rules)"
     threats: tuple[str, ...] = ("insecure-code",)
 
-    def __init__(self, locate: Callable[[], Path | None] = find_ruff) -> None:
+    def __init__(
+        self, locate: Callable[[], Path | None] = find_ruff, timeout: float = TIMEOUT_SECONDS
+    ) -> None:
         self._locate = locate
+        self._timeout = timeout
 
     def run(self, project: Project) -> ControlResult:
-        """Run ruff on the project root; ``not-configured`` without ruff."""
+        """Run ruff on the project's files; ``error`` when any could not be checked."""
         ruff = self._locate()
         if ruff is None:
             return not_configured(self, "ruff is not installed (pip install 'bastion[ruff]')")
+        root = project.root.resolve()
+        try:
+            settings = read_settings(root)
+        except InputError as exc:
+            return self._error(f"cannot use the project's Ruff settings: {exc.one_line()}")
+        tree = python_files(root)
         command = [
             str(ruff),
             "check",
+            "--isolated",
             "--select",
             "S",
-            "--output-format",
-            "json",
             "--no-fix",
             "--exit-zero",
             "--no-cache",
             "--force-exclude",
+            *settings.options(project.config.exclude),
         ]
-        for pattern in project.config.exclude:
-            command += ["--extend-exclude", pattern]
-        command.append(".")
+        listed: list[Path] = []
+        diagnostics: list[Any] = []
+        failed: list[Refused] = []
         try:
-            completed = subprocess.run(  # noqa: S603 - fixed argv, no shell
-                command,
-                cwd=project.root,
-                capture_output=True,
-                timeout=TIMEOUT_SECONDS,
-                check=False,
-            )
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            return self._error(f"could not run ruff: {exc}")
-        if completed.returncode != 0:
-            message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
-            return self._error(f"ruff failed: {message[-1] if message else completed.returncode}")
-        if len(completed.stdout) > MAX_OUTPUT_BYTES:
-            return self._error("ruff output is too large")
-        try:
-            diagnostics = json.loads(completed.stdout or b"[]")
-        except json.JSONDecodeError:
-            return self._error("ruff printed output that is not JSON")
-        if not isinstance(diagnostics, list):
-            return self._error("ruff printed an unexpected JSON document")
-        findings = [f for d in diagnostics if (f := _finding(project.root, d)) is not None]
+            for chunk in _chunks(tree.files):
+                shown = self._ruff([*command, "--show-files", *chunk], root).stdout
+                listed += [Path(line) for line in shown.decode("utf-8", "replace").splitlines()]
+                checked_run = self._ruff([*command, "--output-format", "json", *chunk], root)
+                failed += _failed_to_lint(root, checked_run.stderr)
+                diagnostics += _json_list(checked_run.stdout)
+        except _RuffError as exc:
+            return self._error(str(exc))
+        silenced = [p for p in listed if settings.silenced(root, p)]
+        failed_paths = {f.path for f in failed}
+        checked = len(listed) - len(silenced) - len([p for p in listed if p in failed_paths])
+        findings = [f for d in diagnostics if (f := _finding(root, d)) is not None]
+        syntax = {
+            d.get("filename")
+            for d in diagnostics
+            if isinstance(d, dict) and d.get("code") == "invalid-syntax"
+        }
+        notes = [f"{checked} file{'s' * (checked != 1)} checked"]
         files = len({f.location.path for f in findings if f.location})
-        detail = (
+        notes.append(
             f"{len(findings)} S-rule matches in {files} files" if findings else "no S-rule match"
         )
+        if settings.test_ignores_applied:
+            notes.append(
+                f"{', '.join(TEST_CODES)} not reported under test folders "
+                "(the project's Ruff configuration does not select S)"
+            )
+        if silenced:
+            notes.append(
+                f"{len(silenced)} files have every S rule switched off by per-file-ignores"
+            )
+        if syntax:
+            notes.append(f"{len(syntax)} files with syntax errors checked only in part")
+        if tree.links_skipped:
+            notes.append(f"{tree.links_skipped} symbolic links not followed")
+        notes += settings.notes
+        problems = [*tree.refused, *failed]
+        if problems:
+            shown_problems = "; ".join(
+                f"{relative_to(p.path, root)}: {p.reason}" for p in problems[:3]
+            )
+            more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
+            notes.append(f"{len(problems)} not checked: {shown_problems}{more}")
+        detail = "; ".join(notes)
+        if checked == 0 or problems:
+            status = ControlStatus.ERROR
+            if checked == 0:
+                detail = "no Python file checked (fail closed): " + detail
+            return ControlResult(self.id, status, self.threats, tuple(findings), detail)
         return result(self, findings, detail)
+
+    def _ruff(self, argv: list[str], root: Path) -> Completed:
+        try:
+            completed = run_bounded(argv, root, timeout=self._timeout)
+        except ChildError as exc:
+            raise _RuffError(f"ruff could not finish: it {exc}") from None
+        if completed.returncode != 0:
+            message = completed.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise _RuffError(f"ruff failed: {message[-1] if message else completed.returncode}")
+        return completed
 
     def _error(self, detail: str) -> ControlResult:
         return ControlResult(self.id, ControlStatus.ERROR, self.threats, (), detail)
+
+
+class _RuffError(Exception):
+    """ruff did not run to the end: the control is ``error``."""
+
+
+def _failed_to_lint(root: Path, stderr: bytes) -> list[Refused]:
+    """The files ruff says it could not read (``Failed to lint PATH: reason``)."""
+    failed = []
+    for line in stderr.decode("utf-8", "replace").splitlines():
+        match = _FAILED_TO_LINT.search(line)
+        if match:
+            failed.append(Refused((root / match["path"]).resolve(), match["reason"].strip()))
+    return failed
+
+
+def _json_list(stdout: bytes) -> list[Any]:
+    try:
+        diagnostics = json.loads(stdout or b"[]")
+    except json.JSONDecodeError:
+        raise _RuffError("ruff printed output that is not JSON") from None
+    if not isinstance(diagnostics, list):
+        raise _RuffError("ruff printed an unexpected JSON document")
+    return diagnostics
+
+
+def _chunks(files: tuple[Path, ...]) -> list[list[str]]:
+    """The file arguments split so that no command line gets near the system's limit."""
+    chunks: list[list[str]] = []
+    current: list[str] = []
+    size = 0
+    for path in files:
+        text = str(path)
+        if current and size + len(text) + 1 > MAX_ARGV_BYTES:
+            chunks.append(current)
+            current, size = [], 0
+        current.append(text)
+        size += len(text) + 1
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _finding(root: Path, diagnostic: Any) -> Finding | None:
