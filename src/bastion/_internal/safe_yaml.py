@@ -6,7 +6,10 @@ module turns it into plain Python values itself, so that:
 - aliases are followed within a budget of nodes, which defuses "billion
   laughs" documents (an alias is a reference, but converting the graph to
   JSON or walking it would expand it);
-- nesting depth is bounded;
+- nesting depth is bounded while the document is composed: libyaml's own
+  composer recurses once per level and a 50 KB ``[[[[…`` crashes the process
+  (SIGSEGV), so nodes are built here from the parser's event stream, with an
+  explicit stack and the depth checked before each level opens;
 - duplicate mapping keys are an error instead of "last one wins" (a second
   ``run:`` key must not hide the first from a reviewer);
 - timestamps stay the strings they were written as, and no tag outside the
@@ -16,7 +19,7 @@ module turns it into plain Python values itself, so that:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ MAX_NODES = 1_000_000
 MAX_DEPTH = 200
 
 _TAG = "tag:yaml.org,2002:"
+_RESOLVER: Any = yaml.resolver.Resolver()  # the implicit tags of the safe loader
 _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 _BUILDERS: dict[str, Callable[[yaml.ScalarNode], Any]] = {
     _TAG + "int": _CONSTRUCTOR.construct_yaml_int,
@@ -48,7 +52,7 @@ class _Budget:
 def compose(path: Path, text: str) -> yaml.Node | None:
     """The node graph of a one-document YAML text (``None`` when it is empty)."""
     try:
-        return yaml.compose(text, Loader=_Loader)
+        return _compose_events(path, yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
@@ -56,8 +60,83 @@ def compose(path: Path, text: str) -> yaml.Node | None:
         raise InputError(path, f"invalid YAML: {problem}", line) from None
     except yaml.YAMLError as exc:
         raise InputError(path, f"invalid YAML: {exc}") from None
-    except RecursionError:
+    except RecursionError:  # pragma: no cover - the composer below does not recurse
         raise InputError(path, "invalid YAML: nested too deeply") from None
+
+
+_CollectionNode = yaml.SequenceNode | yaml.MappingNode
+
+
+def _compose_events(path: Path, events: Iterator[yaml.Event]) -> yaml.Node | None:
+    """Build the node graph from parser events without recursion, bounding depth and anchors."""
+    root: yaml.Node | None = None
+    documents = 0
+    stack: list[tuple[_CollectionNode, list[yaml.Node]]] = []  # open collections, pending key
+    anchors: dict[str, yaml.Node] = {}
+    for event in events:
+        line = int(event.start_mark.line) + 1 if event.start_mark is not None else None
+        if isinstance(event, yaml.DocumentStartEvent):
+            documents += 1
+            if documents > 1:
+                raise InputError(path, "invalid YAML: more than one document", line)
+            continue
+        if isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+            closed, _ = stack.pop()
+            closed.end_mark = event.end_mark
+            continue
+        if not isinstance(event, yaml.NodeEvent):
+            continue  # stream and document boundaries
+        if isinstance(event, yaml.CollectionStartEvent) and len(stack) >= MAX_DEPTH:
+            raise InputError(path, f"YAML nested deeper than {MAX_DEPTH} levels", line)
+        node = _node_of(path, event, anchors, line)
+        if stack:
+            parent, pending = stack[-1]
+            if isinstance(parent, yaml.SequenceNode):
+                parent.value.append(node)
+            elif pending:
+                parent.value.append((pending.pop(), node))
+            else:
+                pending.append(node)
+        else:
+            root = node
+        if isinstance(event, yaml.CollectionStartEvent) and isinstance(node, _CollectionNode):
+            stack.append((node, []))
+    return root
+
+
+def _node_of(
+    path: Path, event: yaml.NodeEvent, anchors: dict[str, yaml.Node], line: int | None
+) -> yaml.Node:
+    if isinstance(event, yaml.AliasEvent):
+        target = anchors.get(str(event.anchor))
+        if target is None:
+            raise InputError(path, f"invalid YAML: undefined alias {event.anchor!r}", line)
+        return target
+    node: yaml.Node
+    start: Any = event.start_mark  # libyaml's marks carry the same fields as PyYAML's
+    end: Any = event.end_mark
+    if isinstance(event, yaml.ScalarEvent):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
+        node = yaml.ScalarNode(tag, event.value, start, end, event.style)
+    elif isinstance(event, yaml.SequenceStartEvent):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(yaml.SequenceNode, None, event.implicit)
+        node = yaml.SequenceNode(tag, [], start, None, flow_style=event.flow_style)
+    elif isinstance(event, yaml.MappingStartEvent):
+        tag = event.tag
+        if tag is None or tag == "!":
+            tag = _RESOLVER.resolve(yaml.MappingNode, None, event.implicit)
+        node = yaml.MappingNode(tag, [], start, None, flow_style=event.flow_style)
+    else:  # pragma: no cover - every node event is one of the above
+        raise InputError(path, "unsupported YAML event", line)
+    if event.anchor is not None:
+        if event.anchor in anchors:
+            raise InputError(path, f"invalid YAML: duplicate anchor {event.anchor!r}", line)
+        anchors[event.anchor] = node
+    return node
 
 
 def load(path: Path, text: str, *, max_nodes: int = MAX_NODES) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from email.parser import HeaderParser
 from pathlib import Path
@@ -18,7 +17,7 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import read_text
+from bastion._internal.safe_read import parse_json, read_text
 
 MAX_METADATA_BYTES = 4 * 1024 * 1024
 MAX_DISTRIBUTIONS = 50_000
@@ -100,9 +99,10 @@ def _direct_url(dist_info: Path) -> tuple[SourceKind, str | None, str | None]:
     direct = dist_info / "direct_url.json"
     if not direct.is_file():
         return SourceKind.INSTALLED, None, None
+    text = read_text(direct, limit=1024 * 1024)
     try:
-        data = json.loads(read_text(direct, limit=1024 * 1024))
-    except (json.JSONDecodeError, RecursionError):
+        data = parse_json(direct, text)
+    except InputError:
         return SourceKind.INSTALLED, None, None
     if not isinstance(data, dict):
         return SourceKind.INSTALLED, None, None

@@ -16,12 +16,12 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, parse_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_lock_text
 
 
 def parse_pdm_lock(path: Path) -> DependencySource:
     """Read a pdm.lock file."""
-    text = read_text(path)
+    text = read_lock_text(path)
     data = parse_toml(path, text)
     fields = Fields(path, TomlLines(text, "package").line_of)
     metadata = fields.get(data, "metadata", dict, None, {})

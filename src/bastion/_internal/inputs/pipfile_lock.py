@@ -17,12 +17,12 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import parse_json, read_text
+from bastion._internal.safe_read import parse_json, read_lock_text
 
 
 def parse_pipfile_lock(path: Path) -> DependencySource:
     """Read a Pipfile.lock file (its ``default`` and ``develop`` sections)."""
-    text = read_text(path)
+    text = read_lock_text(path)
     data = parse_json(path, text)
     fields = Fields(path)
     if not isinstance(data, dict) or "_meta" not in data:

@@ -14,7 +14,7 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, parse_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_lock_text
 
 _SOURCE_KINDS = {
     "legacy": SourceKind.REGISTRY,
@@ -28,7 +28,7 @@ PYPI = "https://pypi.org/simple"
 
 def parse_poetry_lock(path: Path) -> DependencySource:
     """Read a poetry.lock file of any released lock-version."""
-    text = read_text(path)
+    text = read_lock_text(path)
     data = parse_toml(path, text)
     fields = Fields(path, TomlLines(text, "package").line_of)
     metadata = fields.get(data, "metadata", dict, None, {})

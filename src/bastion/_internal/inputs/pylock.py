@@ -15,14 +15,14 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, parse_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_lock_text
 
 SUPPORTED_MAJOR = "1"
 
 
 def parse_pylock(path: Path) -> DependencySource:
     """Read a PEP 751 lock file (``pylock.toml`` or ``pylock.NAME.toml``)."""
-    text = read_text(path)
+    text = read_lock_text(path)
     data = parse_toml(path, text)
     fields = Fields(path, TomlLines(text, "packages").line_of)
     lock_version = data.get("lock-version")

@@ -14,7 +14,7 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import TomlLines, parse_toml, read_text
+from bastion._internal.safe_read import TomlLines, parse_toml, read_lock_text
 
 _SOURCE_KINDS = {
     "registry": SourceKind.REGISTRY,
@@ -29,7 +29,7 @@ _SOURCE_KINDS = {
 
 def parse_uv_lock(path: Path) -> DependencySource:
     """Read a uv.lock file."""
-    text = read_text(path)
+    text = read_lock_text(path)
     data = parse_toml(path, text)
     fields = Fields(path, TomlLines(text, "package").line_of)
     version = data.get("version")
