@@ -77,16 +77,23 @@ def main(argv: list[str] | None = None) -> int:
         click.echo("bastion: aborted", err=True)
         return 130
     except IncompleteError as exc:
-        click.echo(f"bastion: error: {exc.one_line()}", err=True)
+        click.echo(f"bastion: error: {_printable(exc.one_line())}", err=True)
         return EXIT_INCOMPLETE
     except BastionError as exc:
-        click.echo(f"bastion: error: {exc.one_line()}", err=True)
+        click.echo(f"bastion: error: {_printable(exc.one_line())}", err=True)
         return EXIT_USAGE
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else 0
     except KeyboardInterrupt:
         return 130
     return 0
+
+
+def _printable(text: str) -> str:
+    """An error line with its control characters shown escaped (it may quote hostile input)."""
+    from bastion._internal.report.common import printable
+
+    return printable(text)
 
 
 def run() -> None:

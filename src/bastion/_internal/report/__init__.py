@@ -11,11 +11,9 @@ FORMATS = ("text", "json", "sarif", "markdown", "github")
 
 def renderer(name: str) -> Callable[[Report, bool], str]:
     """The render function of a format (imported lazily to keep start-up fast)."""
-    if name == "json":
-        from bastion._internal.report.json_report import render
-    elif name == "sarif":
-        from bastion._internal.report.sarif import render
-    elif name == "markdown":
+    if name in ("json", "sarif"):
+        return _printable_json(name)
+    if name == "markdown":
         from bastion._internal.report.markdown import render
     elif name == "github":
         from bastion._internal.report.github import render
@@ -24,3 +22,18 @@ def renderer(name: str) -> Callable[[Report, bool], str]:
     else:
         raise ValueError(f"unknown format {name!r}")
     return render
+
+
+def _printable_json(name: str) -> Callable[[Report, bool], str]:
+    """A JSON format whose output keeps no raw control or bidi character (valid JSON still)."""
+    from bastion._internal.report.common import json_printable
+
+    if name == "json":
+        from bastion._internal.report.json_report import render
+    else:
+        from bastion._internal.report.sarif import render
+
+    def printable_render(report: Report, color: bool = False) -> str:
+        return json_printable(render(report, color))
+
+    return printable_render

@@ -2,9 +2,70 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 from bastion._internal.model import ControlResult, Finding, Report, Severity
+
+# C0 and C1 controls (ESC, BEL, CSI, \r, \n ...), DEL, bidirectional overrides and
+# isolates (Trojan Source), zero-width characters, line/paragraph separators, and lone
+# surrogates (which a JSON lockfile can smuggle in, and no UTF-8 stream can print).
+_UNSAFE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+_UNSAFE_IN_JSON = re.compile(
+    "[\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ud800-\udfff]"
+)
+_BACKTICKS = re.compile("`+")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """Untrusted text made safe for a terminal, a log or a one-line format.
+
+    Every control character is shown as its escape (``\\x1b``, ``\\u202e``) instead
+    of being acted on, so a package name cannot clear the screen, hide a line
+    with ``\\r``, plant an OSC 8 hyperlink, ring the bell, reverse the text, or
+    make the output unprintable. Printable text, spaces included, is unchanged.
+    """
+    return _UNSAFE.sub(_escape, text)
+
+
+def json_printable(document: str) -> str:
+    """A JSON document with the characters ``json.dumps(ensure_ascii=False)`` leaves raw escaped.
+
+    Those characters can only stand inside JSON strings, so ``\\uXXXX`` keeps
+    every value exactly while the document stays safe to print on a terminal.
+    """
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", document)
+
+
+def markdown_text(text: str) -> str:
+    """Untrusted text for Markdown (a table cell or a list item) that renders as written.
+
+    Escapes pipes, HTML, backticks, emphasis and link brackets (no link, image or
+    autolink can be planted), breaks @-mentions and folds lines into one.
+    """
+    escaped = re.sub(r"([\\`*_\[\]|~])", r"\\\1", printable(" ".join(text.split())))
+    escaped = escaped.replace("<", "&lt;").replace(">", "&gt;")
+    return escaped.replace("@", "@&#8203;")  # no notification for @someone or @org/team
+
+
+def markdown_code(text: str) -> str:
+    """Untrusted text as an inline code span that it cannot end early (CommonMark rules).
+
+    Backslashes do not escape inside a code span, so the span is fenced with one
+    more backtick than the longest run inside, padded when the text starts or ends
+    with one; pipes are escaped for GFM tables, which split cells before inlines.
+    """
+    body = printable(" ".join(text.split())).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(body)), default=0) + 1)
+    pad = " " if body[:1] == "`" or body[-1:] == "`" else ""
+    return f"{fence}{pad}{body}{pad}{fence}"
 
 
 def where(finding: Finding, report: Report) -> str:

@@ -3,12 +3,15 @@
 One ``::error``/``::warning``/``::notice`` line per finding (critical and high
 are errors, medium warnings, the rest notices), then a summary line. Values
 are escaped as GitHub's workflow-command syntax requires, so a message that
-holds attacker text cannot end the annotation or start another command.
+holds attacker text cannot end the annotation or start another command, and
+control characters (terminal escapes in a package name) are shown escaped
+(``report.common.printable``), as in every format.
 """
 
 from __future__ import annotations
 
 from bastion._internal.model import Finding, Report, Severity, relative_to
+from bastion._internal.report.common import printable
 
 _LEVEL = {
     Severity.CRITICAL: "error",
@@ -20,8 +23,9 @@ _LEVEL = {
 
 
 def escape_data(text: str) -> str:
-    """Escape a message (the part after ``::``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """Escape a message (the part after ``::``); other control characters are shown escaped."""
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text)
 
 
 def escape_property(text: str) -> str:

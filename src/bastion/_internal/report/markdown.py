@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from bastion._internal.model import Report
-from bastion._internal.report.common import findings_for, unavailable, verdict_line, where
+from bastion._internal.report.common import (
+    findings_for,
+    markdown_code,
+    markdown_text,
+    unavailable,
+    verdict_line,
+    where,
+)
 from bastion._internal.threats import THREATS
 from bastion._internal.version import VERSION
 
@@ -11,15 +18,8 @@ MAX_ROWS = 200  # keep a PR comment readable (GitHub caps comments at 65,536 cha
 
 
 def cell(text: str) -> str:
-    """Escape text for a Markdown table cell (pipes, newlines, HTML, backticks)."""
-    escaped = (
-        text.replace("\\", "\\\\")
-        .replace("|", "\\|")
-        .replace("<", "&lt;")
-        .replace(">", "&gt;")
-        .replace("`", "\\`")
-    )
-    return " ".join(escaped.split())
+    """Escape text for a Markdown table cell or list item (``report.common.markdown_text``)."""
+    return markdown_text(text)
 
 
 def render(report: Report, color: bool = False) -> str:
@@ -42,7 +42,9 @@ def render(report: Report, color: bool = False) -> str:
     not_run = unavailable(report)
     if not_run:
         lines.append("")
-        lines += [f"- `{r.control}` {r.status.value}: {cell(r.detail)}" for r in not_run]
+        lines += [
+            f"- {markdown_code(r.control)} {r.status.value}: {cell(r.detail)}" for r in not_run
+        ]
     findings = report.findings
     lines += ["", f"### Findings ({len(findings)})", ""]
     if findings:
@@ -50,8 +52,8 @@ def render(report: Report, color: bool = False) -> str:
         for finding in findings[:MAX_ROWS]:
             location = where(finding, report)
             lines.append(
-                f"| {finding.severity.label} | `{cell(finding.rule_id)}` | "
-                f"{'`' + cell(location) + '`' if location else ''} | {cell(finding.message)} | "
+                f"| {finding.severity.label} | {markdown_code(finding.rule_id)} | "
+                f"{markdown_code(location) if location else ''} | {cell(finding.message)} | "
                 f"{cell(finding.remediation)} |"
             )
         if len(findings) > MAX_ROWS:
@@ -62,7 +64,7 @@ def render(report: Report, color: bool = False) -> str:
         lines += ["", f"<details><summary>{len(report.waived)} waived</summary>", ""]
         for waived in report.waived:
             lines.append(
-                f"- `{cell(waived.finding.rule_id)}` {cell(waived.finding.message)}: "
+                f"- {markdown_code(waived.finding.rule_id)} {cell(waived.finding.message)}: "
                 f"{cell(waived.waiver.reason)} (until {waived.waiver.expires.date()})"
             )
         lines += ["", "</details>"]
