@@ -28,7 +28,7 @@ def test_clean_project_exits_0(make_project: MakeProject) -> None:
 def test_example_project_exits_1_with_findings_and_matrix() -> None:
     code, out, _ = run_cli("check", str(EXAMPLE))
     assert code == 1
-    for expected in ("index-confusion", "vcs-unpinned", "S602", "Threat coverage", "exposed"):
+    for expected in ("index-confusion", "vcs-unpinned", "S602", "Threat coverage", "unchecked"):
         assert expected in out
 
 
@@ -52,31 +52,66 @@ def test_incomplete_run_exits_2(make_project: MakeProject) -> None:
     assert "incomplete: ruff-security could not run" in " ".join(out.split())
 
 
+BAD_DEPENDENCY_FILES = [
+    ("requirements.txt", "idna==3.7\nrequests=<2\n", "requirements.txt:2: invalid requirement"),
+    ("requirements.txt", "-r requirements.txt\n", "include cycle"),
+    ("requirements.txt", "-r missing.txt\n", "requirements.txt:1: included file not found"),
+    ("uv.lock", "version = 1\n[[package]\n", "uv.lock:2: invalid TOML"),
+    ("Pipfile.lock", "{\n\n  oops\n}", "Pipfile.lock:3: invalid JSON"),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), BAD_DEPENDENCY_FILES)
+def test_a_bad_discovered_input_is_a_finding_and_the_run_is_incomplete(
+    make_project: MakeProject, name: str, text: str, expected: str
+) -> None:
+    # The other inputs and every layer still run; the run fails closed with exit 2.
+    root = make_project(
+        {
+            name: text,
+            "services/api/requirements.txt": "requests==2.19.1\n",
+            "bastion.toml": OLD_DATA_OK + "fail-on = 'critical'\ndisable = ['ruff-security']\n",
+        }
+    )
+    code, out, err = run_cli("check", str(root), "--format", "json")
+    assert code == 2, err
+    report = json.loads(out)
+    unreadable = [f for f in report["findings"] if f["rule_id"] == "input-unreadable"]
+    assert len(unreadable) == 1
+    where = f"{unreadable[0]['location']['path']}:{unreadable[0]['location']['line']}"
+    assert expected.split(": ", 1)[-1] in unreadable[0]["message"]
+    assert where.startswith(name)
+    assert [s["path"] for s in report["sources"]] == ["services/api/requirements.txt"]
+    advisories = [f for f in report["findings"] if f["control"] == "advisories"]
+    assert advisories  # requests 2.19.1 was still audited
+    inputs = next(c for c in report["controls"] if c["id"] == "inputs")
+    assert inputs["status"] == "error"
+    code, text_out, _ = run_cli("check", str(root))
+    assert code == 2 and "incomplete: inputs could not run" in " ".join(text_out.split())
+
+
+@pytest.mark.parametrize(("name", "text", "expected"), BAD_DEPENDENCY_FILES)
+def test_a_bad_named_input_is_one_line_and_exit_3(
+    tmp_path: Path, name: str, text: str, expected: str
+) -> None:
+    (tmp_path / name).write_text(text)
+    option = "-r" if name.endswith(".txt") else "--lock"
+    code, out, err = run_cli("audit", option, str(tmp_path / name))
+    assert (code, out) == (3, "")
+    assert expected in err and len(err.strip().splitlines()) == 1
+    assert "Traceback" not in err
+
+
 @pytest.mark.parametrize(
     ("files", "expected"),
     [
-        (
-            {"requirements.txt": "idna==3.7\nrequests=<2\n"},
-            "requirements.txt:2: invalid requirement",
-        ),
-        (
-            {"requirements.txt": "-r other.txt\n", "other.txt": "-r requirements.txt\n"},
-            "include cycle",
-        ),
-        ({"requirements.txt": "-r missing.txt\n"}, "requirements.txt:1: included file not found"),
-        ({"uv.lock": "version = 1\n[[package]\n"}, "uv.lock:2: invalid TOML"),
-        ({"Pipfile.lock": "{\n\n  oops\n}"}, "Pipfile.lock:3: invalid JSON"),
         ({"bastion.toml": "fail-on = 'never'\n"}, "bastion.toml:1: fail-on: unknown severity"),
         ({"bastion.toml": "disable = ['pinnning']\n"}, "unknown control(s) ['pinnning']"),
         ({"bastion.toml": "cooldown-days = 0\n"}, "bastion.toml:1: cooldown-days should be"),
         ({"bastion.toml": "public-index = 'ftp://x'\n"}, "bastion.toml:1: public-index should"),
-        (
-            {"pyproject.toml": "[[tool.uv.index]]\nname = 'x'\n"},
-            "pyproject.toml:2: [[tool.uv.index]] needs a 'url'",
-        ),
     ],
 )
-def test_bad_input_is_one_line_and_exit_3(
+def test_bad_configuration_is_one_line_and_exit_3(
     make_project: MakeProject, files: dict[str, str], expected: str
 ) -> None:
     root = make_project(files)
@@ -88,13 +123,26 @@ def test_bad_input_is_one_line_and_exit_3(
     assert "Traceback" not in err
 
 
-def test_binary_and_huge_files_exit_3(tmp_path: Path) -> None:
+def test_a_bad_pyproject_is_an_unreadable_input(make_project: MakeProject) -> None:
+    root = make_project({"pyproject.toml": "[[tool.uv.index]]\nname = 'x'\n"})
+    code, out, _ = run_cli("check", str(root), "--format", "json")
+    assert code == 2
+    found = [f for f in json.loads(out)["findings"] if f["rule_id"] == "input-unreadable"]
+    assert [(f["location"]["path"], f["location"]["line"]) for f in found] == [
+        ("pyproject.toml", 2)
+    ]
+    assert "[[tool.uv.index]] needs a 'url'" in found[0]["message"]
+
+
+def test_binary_huge_and_special_files_are_unreadable_inputs(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
-    code, _, err = run_cli("check", str(tmp_path))
-    assert (code, "binary content" in err) == (3, True)
+    code, out, _ = run_cli("check", str(tmp_path))
+    assert (code, "binary content" in out) == (2, True)
     with (tmp_path / "requirements.txt").open("wb") as handle:
         handle.truncate(100 * 1024 * 1024)
-    code, _, err = run_cli("check", str(tmp_path))
+    code, out, _ = run_cli("check", str(tmp_path))
+    assert (code, "larger than" in out) == (2, True)
+    code, _, err = run_cli("audit", "-r", str(tmp_path / "requirements.txt"))
     assert (code, "larger than" in err) == (3, True)
 
 
@@ -102,7 +150,9 @@ def test_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
     import os
 
     os.mkfifo(tmp_path / "requirements.txt")
-    code, _, err = run_cli("check", str(tmp_path))
+    code, out, _ = run_cli("check", str(tmp_path))
+    assert code == 2 and "not a regular file" in out
+    code, _, err = run_cli("audit", "-r", str(tmp_path / "requirements.txt"))
     assert code == 3 and "not a regular file" in err
 
 
@@ -273,3 +323,51 @@ def test_workflows_online_fetch_failure_is_incomplete(
     code, _, _ = run_cli("workflows", str(root), "--fail-on", "critical")
     assert code == 0  # offline: nothing fetched, the action is reported unanalysable (low)
     assert len(fake_index.requests) == 1
+
+
+def _stderr_on_a_terminal(*args: str, env: dict[str, str]) -> tuple[int, bytes]:
+    """Run bastion with stderr on a pseudo-terminal (stdout piped); return its stderr bytes."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "bastion", *args],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            env={**os.environ, **env},
+            timeout=120,
+            check=False,
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal's other side is closed and drained
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    return completed.returncode, b"".join(chunks)
+
+
+def test_progress_on_a_terminal_only_for_text(make_project: MakeProject) -> None:
+    root = make_project(
+        {"requirements.txt": f"idna==3.7 --hash={H}\n", "bastion.toml": OLD_DATA_OK}
+    )
+    show_now = {"BASTION_PROGRESS_AFTER": "0"}
+    _, shown = _stderr_on_a_terminal("check", str(root), env=show_now)
+    assert b"bastion: [1/" in shown and b"bastion: [2/" in shown
+    assert shown.rstrip().endswith(b"\x1b[K")  # the line is cleared when done
+    _, machine = _stderr_on_a_terminal("check", str(root), "--format", "json", env=show_now)
+    assert b"bastion: [" not in machine
+    _, quick = _stderr_on_a_terminal("check", str(root), env={"BASTION_PROGRESS_AFTER": "600"})
+    assert b"bastion: [" not in quick  # a short run shows nothing
+    code, _, err = run_cli("check", str(root))  # piped: never
+    assert "bastion: [" not in err

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +12,7 @@ from bastion._internal.controls import Control, Project, default_controls
 from bastion._internal.errors import BastionError, ConfigError
 from bastion._internal.inputs.discovery import ProjectInputs, discover, read_dependency_file
 from bastion._internal.inputs.environment import parse_environment
+from bastion._internal.inputs.unreadable import unreadable_result
 from bastion._internal.markers import Target
 from bastion._internal.model import ControlResult, ControlStatus, Report, Severity
 from bastion._internal.threats import coverage
@@ -34,6 +35,9 @@ def run_check(
     target: Target | None = None,
     online: bool = False,
     actions_dirs: tuple[Path, ...] = (),
+    exclude: Sequence[str] = (),
+    include: Sequence[str] = (),
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Report:
     """Run every available control on the project at ``path`` and build the report.
 
@@ -44,9 +48,13 @@ def run_check(
     Python version and platform) overrides the configured one for marker
     evaluation. ``online`` lets the names-and-age controls query the package
     index and the workflow audit fetch remote actions; nothing else touches the
-    network. ``actions_dirs`` hold local copies of remote actions. Input and
-    configuration errors raise ``BastionError``; a control that fails
-    unexpectedly is reported as ``error``.
+    network. ``actions_dirs`` hold local copies of remote actions. ``exclude``
+    globs add to the configured ones; ``include`` globs read inputs below
+    folders the project does not install from (tests, fixtures, docs...).
+    Errors in a file the user named and in the configuration raise
+    ``BastionError``; a discovered input that cannot be read and a control
+    that fails unexpectedly are reported as ``error`` (exit code 2).
+    ``progress`` is told (step, steps, title) before each control and once at the end.
     """
     root = path.resolve()
     project_root = root if root.is_dir() else root.parent
@@ -55,8 +63,10 @@ def run_check(
         config = replace(config, fail_on=fail_on)
     if target is not None:
         config = replace(config, target=target)
+    if exclude:
+        config = replace(config, exclude=(*config.exclude, *exclude))
     if discover_inputs:
-        inputs = discover(root, config.exclude)
+        inputs = discover(root, config.exclude, include)
     else:
         inputs = ProjectInputs(project_root, (), ())
     added = [read_dependency_file(p) for p in extra_files]
@@ -64,7 +74,7 @@ def run_check(
         env_path = None if environment == CURRENT_ENVIRONMENT else environment
         added.append(parse_environment(env_path))
     if added:
-        inputs = ProjectInputs(inputs.root, inputs.sources + tuple(added), inputs.declared)
+        inputs = replace(inputs, sources=inputs.sources + tuple(added))
     project = Project(project_root, inputs, config)
     chosen = (
         list(controls)
@@ -78,7 +88,17 @@ def run_check(
         raise ConfigError(
             config.path, f"disable names unknown control(s) {sorted(unknown)} (known: {known})"
         )
-    results = _with_enforcement([_run_one(control, project, config) for control in chosen])
+    ran = []
+    for index, control in enumerate(chosen):
+        if progress is not None:
+            progress(index, len(chosen), control.title)
+        ran.append(_run_one(control, project, config))
+    if progress is not None:
+        progress(len(chosen), len(chosen), "")
+    results = _with_enforcement(ran)
+    not_read = unreadable_result(inputs)
+    if not_read is not None:
+        results.insert(0, not_read)
     moment = now or datetime.now(UTC)
     outcome = apply_waivers(results, config.waivers, moment)
     all_results = outcome.results + ((outcome.waiver_result,) if outcome.waiver_result else ())
@@ -92,6 +112,7 @@ def run_check(
         waived=outcome.waived + tuple(w for r in outcome.results for w in r.suppressed),
         fail_on=config.fail_on,
         generated_at=moment,
+        notes=inputs.skipped_summary(),
     )
 
 

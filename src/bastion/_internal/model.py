@@ -344,6 +344,7 @@ class Report:
     waived: tuple[WaivedFinding, ...]
     fail_on: Severity
     generated_at: datetime
+    notes: tuple[str, ...] = ()  # what was deliberately not read, and how to read it
 
     @property
     def findings(self) -> tuple[Finding, ...]:

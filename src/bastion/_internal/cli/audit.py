@@ -21,4 +21,5 @@ def audit(path: Path | None, fmt: str, output: Path | None, **options: Any) -> N
     reported once per package version with its aliases, severity and the
     smallest upgrade that fixes all of the package's advisories.
     """
-    emit(run_report(path, options, only_advisories=True), fmt, output)
+    report = run_report(path, options, only_advisories=True, fmt=fmt)
+    emit(report, fmt, output, show_all=options["show_all"])

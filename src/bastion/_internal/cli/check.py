@@ -15,4 +15,5 @@ from bastion._internal.cli.common import emit, report_options, run_report
 @report_options
 def check(path: Path | None, fmt: str, output: Path | None, **options: Any) -> None:
     """Run every layer on PATH and print the findings and the threat coverage matrix."""
-    emit(run_report(path, options, only_advisories=False), fmt, output)
+    report = run_report(path, options, only_advisories=False, fmt=fmt)
+    emit(report, fmt, output, show_all=options["show_all"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -38,6 +38,56 @@ def env_option(help_text: str) -> Callable[[_Command], _Command]:
         metavar="[PATH]",
         help=help_text,
     )
+
+
+def discovery_options() -> list[Callable[[Callable[..., None]], Callable[..., None]]]:
+    """``--exclude GLOB`` and ``--include GLOB``: for every command that discovers inputs."""
+    return [
+        click.option(
+            "--exclude",
+            "exclude",
+            multiple=True,
+            metavar="GLOB",
+            help="Do not read paths matching GLOB ('dir/**' for a whole folder; repeatable; "
+            "adds to the configured 'exclude').",
+        ),
+        click.option(
+            "--include",
+            "include",
+            multiple=True,
+            metavar="GLOB",
+            help="Also read inputs matching GLOB below folders the project does not install "
+            "from (tests, fixtures, examples, docs, build, dist); repeatable.",
+        ),
+    ]
+
+
+def with_discovery_options(command: _Command) -> _Command:
+    """Decorate a command with ``--exclude`` and ``--include``."""
+    for option in reversed(discovery_options()):
+        command = option(command)
+    return command
+
+
+def discovered_sources(root: Path, exclude: Sequence[str], include: Sequence[str]) -> Any:
+    """The project's inputs for commands that need every one of them (sbom, names approve).
+
+    An unreadable discovered input stops such a command with exit code 2 before
+    anything is written: an SBOM or an approved list missing its packages would
+    be wrong without saying so.
+    """
+    from bastion._internal.errors import IncompleteError
+    from bastion._internal.inputs.discovery import discover
+
+    inputs = discover(root, exclude, include)
+    if inputs.unreadable:
+        first = inputs.unreadable[0]
+        where = f"{first.path}:{first.line}" if first.line else str(first.path)
+        more = f" (and {len(inputs.unreadable) - 1} more)" if len(inputs.unreadable) > 1 else ""
+        raise IncompleteError(f"input not read: {where}: {first.reason}{more}; nothing written")
+    for note in inputs.skipped_summary():
+        click.echo(f"bastion: {note}", err=True)
+    return inputs
 
 
 def report_options(command: Callable[..., None]) -> Callable[..., None]:
@@ -100,16 +150,29 @@ def report_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Path(path_type=Path, file_okay=False, exists=True),
             help="Local copies of remote actions as OWNER/REPO/REF/... (repeatable).",
         ),
+        *discovery_options(),
+        click.option(
+            "--all",
+            "show_all",
+            is_flag=True,
+            help="Text format: print every finding (a rule with many findings is otherwise "
+            "shown once with its count and the first locations).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)
     return command
 
 
-def emit(report: Report, fmt: str, output: Path | None) -> None:
+def emit(report: Report, fmt: str, output: Path | None, *, show_all: bool = False) -> None:
     from bastion._internal.report import renderer
 
-    text = renderer(fmt)(report, use_color(output))
+    if fmt == "text":
+        from bastion._internal.report.text import render as render_text
+
+        text = render_text(report, use_color(output), show_all=show_all)
+    else:
+        text = renderer(fmt)(report, use_color(output))
     if output is not None:
         write_atomically(output, text)
         click.echo(f"bastion: report written to {output} (exit code {report.exit_code})", err=True)
@@ -118,12 +181,49 @@ def emit(report: Report, fmt: str, output: Path | None) -> None:
     sys.exit(report.exit_code)
 
 
+def progress_reporter(fmt: str) -> Callable[[int, int, str], None] | None:
+    """Progress on stderr for long runs: only for text output to a terminal, never when piped.
+
+    Nothing is shown for the first second (``BASTION_PROGRESS_AFTER`` seconds); after
+    that each step overwrites one line, which is cleared when the last step is done.
+    """
+    if fmt != "text" or not sys.stderr.isatty():
+        return None
+    import time
+
+    started = time.monotonic()
+    shown = False
+    try:
+        after = float(os.environ.get("BASTION_PROGRESS_AFTER", PROGRESS_AFTER_SECONDS))
+    except ValueError:
+        after = PROGRESS_AFTER_SECONDS
+
+    def step(done: int, total: int, what: str) -> None:
+        nonlocal shown
+        if done >= total:
+            if shown:
+                sys.stderr.write("\r\033[K")
+                sys.stderr.flush()
+            return
+        if time.monotonic() - started < after:
+            return
+        shown = True
+        sys.stderr.write(f"\r\033[Kbastion: [{done + 1}/{total}] {what}...")
+        sys.stderr.flush()
+
+    return step
+
+
+PROGRESS_AFTER_SECONDS = 1.0
+
+
 def run_report(
     path: Path | None,
     options: dict[str, Any],
     *,
     only_advisories: bool = False,
     only_workflows: bool = False,
+    fmt: str = "text",
 ) -> Report:
     from bastion._internal.controls import Control
     from bastion._internal.controls.advisories import AdvisoryControl
@@ -161,4 +261,7 @@ def run_report(
         target=target,
         online=options["online"],
         actions_dirs=actions_dirs,
+        exclude=tuple(options["exclude"]),
+        include=tuple(options["include"]),
+        progress=progress_reporter(fmt),
     )

@@ -8,6 +8,7 @@ from typing import Any
 
 import click
 
+from bastion._internal.cli.common import discovered_sources, with_discovery_options
 from bastion._internal.errors import UsageError
 from bastion._internal.safe_write import write_atomically, write_within
 
@@ -104,17 +105,23 @@ def names_scan(file: Path, fmt: str, min_confidence: float, config_path: Path | 
     type=click.Path(path_type=Path),
     help="The list to write (default: approved-packages-file, else approved-packages.txt).",
 )
-def names_approve(path: Path, config_path: Path | None, output: Path | None) -> None:
+@with_discovery_options
+def names_approve(
+    path: Path,
+    config_path: Path | None,
+    output: Path | None,
+    exclude: tuple[str, ...],
+    include: tuple[str, ...],
+) -> None:
     """Write every package the project locks now as the approved baseline."""
     from bastion._internal.config import load_config
     from bastion._internal.controls.names import locked_names
-    from bastion._internal.inputs.discovery import discover
     from bastion._internal.names.approved import read_approved, render_approved
 
     root = path.resolve()
     config = load_config(root, config_path)
     target = output or config.approved_packages_file or root / "approved-packages.txt"
-    inputs = discover(root, config.exclude)
+    inputs = discovered_sources(root, (*config.exclude, *exclude), include)
     current = {p.name for p in locked_names(inputs.sources)}
     before = read_approved(target) if target.exists() else frozenset()
     if output is not None:  # a file the user named on the command line

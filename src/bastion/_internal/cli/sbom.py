@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from bastion._internal.cli.common import env_option
+from bastion._internal.cli.common import discovered_sources, env_option, with_discovery_options
 from bastion._internal.safe_write import write_atomically
 
 
@@ -59,6 +59,7 @@ def sbom() -> None:
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="Config file (waivers)."
 )
+@with_discovery_options
 def sbom_generate(
     path: Path | None,
     env: str | None,
@@ -71,6 +72,8 @@ def sbom_generate(
     with_vulnerabilities: bool,
     db_path: Path | None,
     config_path: Path | None,
+    exclude: tuple[str, ...],
+    include: tuple[str, ...],
 ) -> None:
     """Write a CycloneDX SBOM of PATH's locked packages (or of --env).
 
@@ -81,7 +84,7 @@ def sbom_generate(
     analysis (state, justification, the waiver's reason); advisory data past
     advisory-max-days is refused with exit code 2.
     """
-    from bastion._internal.inputs.discovery import discover, read_dependency_file
+    from bastion._internal.inputs.discovery import read_dependency_file
     from bastion._internal.inputs.environment import parse_environment
     from bastion._internal.sbom.generate import build_bom, root_project, sbom_packages
 
@@ -91,7 +94,7 @@ def sbom_generate(
     if env is not None:
         sources.append(parse_environment(None if env == "<current>" else Path(env)))
     if not sources:
-        sources = list(discover(root).sources)
+        sources = list(discovered_sources(root, exclude, include).sources)
     if not sources:
         raise click.UsageError(f"no lockfile or requirements file in {folder}; use --env or --lock")
     found: tuple[Any, ...] = ()

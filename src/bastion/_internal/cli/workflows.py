@@ -36,4 +36,5 @@ def workflows(path: Path | None, fmt: str, output: Path | None, fix: bool, **opt
             click.echo(
                 f"bastion: moved {fixed.moved} expression(s) into env: in {fixed.path}", err=True
             )
-    emit(run_report(path, options, only_workflows=True), fmt, output)
+    report = run_report(path, options, only_workflows=True, fmt=fmt)
+    emit(report, fmt, output, show_all=options["show_all"])

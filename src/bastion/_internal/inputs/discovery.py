@@ -17,6 +17,7 @@ from bastion._internal.inputs.pyproject import parse_pyproject
 from bastion._internal.inputs.requirements import parse_requirements
 from bastion._internal.inputs.uv_lock import parse_uv_lock
 from bastion._internal.model import DeclaredProject, DependencySource
+from bastion._internal.safe_read import parse_toml, read_text
 
 Reader = Callable[[Path], DependencySource]
 
@@ -27,6 +28,7 @@ LOCK_READERS: dict[str, Reader] = {
     "pdm.lock": parse_pdm_lock,
     "pylock.toml": parse_pylock,
 }
+# Folders that hold tools, environments or other ecosystems: never entered.
 SKIPPED_DIRS = frozenset(
     {
         ".git",
@@ -42,14 +44,27 @@ SKIPPED_DIRS = frozenset(
         ".ruff_cache",
         ".pytest_cache",
         "site-packages",
-        "build",
-        "dist",
         ".eggs",
         "htmlcov",
     }
 )
+# Folders whose dependency files the project does not install (test fixtures, examples,
+# documentation builds, build output): entered only to count what is skipped; read with
+# --include. A uv workspace member below one of them is still read.
+NOT_INSTALLED_DIRS = frozenset(
+    {"tests", "test", "testing", "fixtures", "examples", "example", "docs", "doc", "build", "dist"}
+)
 MAX_DEPTH = 12
 MAX_ENTRIES = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableInput:
+    """A discovered file (or folder) that could not be read: the run is incomplete."""
+
+    path: Path
+    line: int | None
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +74,21 @@ class ProjectInputs:
     root: Path
     sources: tuple[DependencySource, ...]
     declared: tuple[DeclaredProject, ...]
+    skipped: tuple[Path, ...] = ()  # dependency files under NOT_INSTALLED_DIRS, not read
+    unreadable: tuple[UnreadableInput, ...] = ()
+
+    def skipped_summary(self) -> tuple[str, ...]:
+        """``3 inputs under tests/ skipped: --include to read them``, one line per folder name."""
+        counts: dict[str, int] = {}
+        for path in self.skipped:
+            parts = path.relative_to(self.root).parts if path.is_relative_to(self.root) else ()
+            folder = next((p for p in parts[:-1] if p in NOT_INSTALLED_DIRS), "?")
+            counts[folder] = counts.get(folder, 0) + 1
+        return tuple(
+            f"{n} input{'s' if n != 1 else ''} under {folder}/ skipped "
+            f"(not installed by the project): --include '{folder}/**' to read them"
+            for folder, n in sorted(counts.items())
+        )
 
 
 def reader_for(path: Path) -> Reader | None:
@@ -93,9 +123,6 @@ def is_excluded(relative: str, patterns: Sequence[str]) -> bool:
         ):
             return True
     return False
-
-
-SKIPPED_DIRS = frozenset({".git", "node_modules", ".venv", "venv", ".tox", "__pycache__"})
 
 
 def find_files(
@@ -140,17 +167,32 @@ def find_files(
     return found[:limit] if limit is not None else found
 
 
-def discover(root: Path, exclude: Sequence[str] = ()) -> ProjectInputs:
-    """Walk ``root`` (bounded) and read every dependency file and pyproject.toml in it."""
+def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = ()) -> ProjectInputs:
+    """Walk ``root`` (bounded) and read every dependency file and pyproject.toml the project uses.
+
+    Files below a NOT_INSTALLED_DIRS folder (tests, fixtures, examples, docs,
+    build output) are counted, not read, unless an ``include`` glob matches
+    them or they belong to a uv workspace member. A discovered file that
+    cannot be read is recorded in ``unreadable`` and the others are still
+    read; a path the user named that is bad raises ``InputError``.
+    """
     root = root.resolve()
     if root.is_file():
         return ProjectInputs(root.parent, (read_dependency_file(root),), ())
     if not root.is_dir():
         raise InputError(root, "no such file or directory")
+    members = _workspace_members(root)
     found: list[Path] = []
     pyprojects: list[Path] = []
+    skipped: list[Path] = []
+    unreadable: list[UnreadableInput] = []
     seen = 0
-    for directory, subdirs, files in os.walk(root):
+
+    def folder_error(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else root
+        unreadable.append(UnreadableInput(where, None, f"folder not readable: {error.strerror}"))
+
+    for directory, subdirs, files in os.walk(root, onerror=folder_error):
         here = Path(directory)
         rel_dir = here.relative_to(root).as_posix()
         depth = 0 if rel_dir == "." else rel_dir.count("/") + 1
@@ -161,25 +203,97 @@ def discover(root: Path, exclude: Sequence[str] = ()) -> ProjectInputs:
             and not d.endswith(".egg-info")
             and depth < MAX_DEPTH
             and not is_excluded(_join(rel_dir, d), exclude)
+            and not (here / d).is_symlink()
             and not (here / d / "pyvenv.cfg").exists()
         )
         seen += len(files) + len(subdirs)
         if seen > MAX_ENTRIES:
-            raise InputError(root, f"more than {MAX_ENTRIES} files to look at; use 'exclude'")
+            raise InputError(root, f"more than {MAX_ENTRIES} files to look at; use --exclude")
+        not_installed = _not_installed(root, rel_dir, members)
         for name in sorted(files):
+            relative = _join(rel_dir, name)
             path = here / name
-            if is_excluded(_join(rel_dir, name), exclude) or path.is_symlink():
+            if is_excluded(relative, exclude) or path.is_symlink():
                 continue
-            if name == "pyproject.toml":
+            wanted = name == "pyproject.toml" or reader_for(path) is not None
+            if not wanted:
+                continue
+            if not_installed and not is_excluded(relative, include):
+                skipped.append(path)
+            elif name == "pyproject.toml":
                 pyprojects.append(path)
-            elif reader_for(path) is not None:
+            else:
                 found.append(path)
-    sources = [LOCK_READERS.get(p.name, reader_for(p) or parse_requirements)(p) for p in found]
+    sources: list[DependencySource] = []
+    for path in found:
+        try:
+            sources.append(
+                LOCK_READERS.get(path.name, reader_for(path) or parse_requirements)(path)
+            )
+        except InputError as exc:
+            unreadable.append(UnreadableInput(exc.path, exc.line, exc.message))
+    declared: list[DeclaredProject] = []
+    for path in pyprojects:
+        try:
+            declared.append(parse_pyproject(path))
+        except InputError as exc:
+            unreadable.append(UnreadableInput(exc.path, exc.line, exc.message))
     return ProjectInputs(
         root=root,
         sources=tuple(_drop_included(sources)),
-        declared=tuple(parse_pyproject(p) for p in pyprojects),
+        declared=tuple(declared),
+        skipped=tuple(skipped),
+        unreadable=tuple(unreadable),
     )
+
+
+def _workspace_members(root: Path) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """uv's ``[tool.uv.workspace]`` members and exclude globs of the root pyproject.toml."""
+    path = root / "pyproject.toml"
+    if not path.is_file() or path.is_symlink():
+        return (), ()
+    try:
+        data = parse_toml(path, read_text(path))
+    except InputError:
+        return (), ()  # parse_pyproject reports it
+    tool = data.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    workspace = uv.get("workspace") if isinstance(uv, dict) else None
+    if not isinstance(workspace, dict):
+        return (), ()
+
+    def globs(key: str) -> tuple[str, ...]:
+        value = workspace.get(key, [])
+        if not isinstance(value, list):
+            return ()
+        return tuple(g.strip("/") for g in value if isinstance(g, str) and g.strip("/"))
+
+    return globs("members"), globs("exclude")
+
+
+def _not_installed(
+    root: Path, rel_dir: str, members: tuple[tuple[str, ...], tuple[str, ...]]
+) -> bool:
+    """True when ``rel_dir`` lies in a NOT_INSTALLED_DIRS folder of the project or of a member.
+
+    A uv workspace member (a folder matching a member glob, not excluded, with a
+    pyproject.toml) is a project of its own, wherever it lies: only the folders
+    below it are judged.
+    """
+    parts = () if rel_dir == "." else tuple(rel_dir.split("/"))
+    start = 0
+    include, exclude = members
+    if include:
+        for end in range(len(parts), 0, -1):
+            candidate = "/".join(parts[:end])
+            if (
+                any(fnmatch.fnmatchcase(candidate, g) for g in include)
+                and not any(fnmatch.fnmatchcase(candidate, g) for g in exclude)
+                and (root / candidate / "pyproject.toml").is_file()
+            ):
+                start = end
+                break
+    return any(part in NOT_INSTALLED_DIRS for part in parts[start:])
 
 
 def _join(rel_dir: str, name: str) -> str:

@@ -7,6 +7,7 @@ from typing import Any
 
 from bastion._internal.model import Finding, Report, relative_to
 from bastion._internal.report.common import severity_counts
+from bastion._internal.threats import path_state
 from bastion._internal.version import VERSION
 
 SCHEMA_VERSION = 1
@@ -53,6 +54,7 @@ def to_data(report: Report) -> dict[str, Any]:
             "waived": len(report.waived),
             "incomplete": report.incomplete,
         },
+        "notes": list(report.notes),
         "sources": [
             {
                 "path": relative_to(s.path, report.root),
@@ -78,6 +80,7 @@ def to_data(report: Report) -> dict[str, Any]:
                 "threat": row.threat,
                 "title": row.title,
                 "verdict": row.verdict.value,
+                "path": path_state(row),
                 "open_findings": row.open_findings,
                 "controls": [{"id": c.control, "status": c.status.value} for c in row.controls],
             }

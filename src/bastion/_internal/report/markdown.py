@@ -11,7 +11,7 @@ from bastion._internal.report.common import (
     verdict_line,
     where,
 )
-from bastion._internal.threats import THREATS
+from bastion._internal.threats import GUARD_LABELS, LEGEND, THREATS, path_label
 from bastion._internal.version import VERSION
 
 MAX_ROWS = 200  # keep a PR comment readable (GitHub caps comments at 65,536 characters)
@@ -27,7 +27,13 @@ def render(report: Report, color: bool = False) -> str:
     del color
     icon = "❌" if report.exit_code == 1 else ("⚠️" if report.exit_code else "✅")
     lines = [f"## {icon} bastion check", "", cell(verdict_line(report)), ""]
-    lines += ["### Threat coverage", "", "| Threat | Verdict | Controls |", "|---|---|---|"]
+    lines += [cell(note) for note in report.notes] + ([""] if report.notes else [])
+    lines += [
+        "### Threat coverage",
+        "",
+        "| Threat | Guard | Now | Controls |",
+        "|---|---|---|---|",
+    ]
     hints = {t.id: t.expected_controls for t in THREATS}
     for row in report.coverage:
         controls = (
@@ -38,7 +44,10 @@ def render(report: Report, color: bool = False) -> str:
             )
             or f"_none yet ({cell(hints[row.threat])})_"
         )
-        lines.append(f"| {row.threat} | **{row.verdict.value}** | {controls} |")
+        lines.append(
+            f"| {row.threat} | **{GUARD_LABELS[row.verdict]}** | {path_label(row)} | {controls} |"
+        )
+    lines += ["", f"<sub>{cell(LEGEND)}</sub>"]
     not_run = unavailable(report)
     if not_run:
         lines.append("")

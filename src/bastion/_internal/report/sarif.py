@@ -8,7 +8,7 @@ from typing import Any
 
 from bastion._internal.model import Finding, Report, Severity, relative_to
 from bastion._internal.rules import Rule, rule
-from bastion._internal.threats import THREATS
+from bastion._internal.threats import THREATS, path_state
 from bastion._internal.version import VERSION
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -170,6 +170,7 @@ def to_data(report: Report) -> dict[str, Any]:
                             "threat": row.threat,
                             "title": titles[row.threat],
                             "verdict": row.verdict.value,
+                            "path": path_state(row),
                             "controls": {c.control: c.status.value for c in row.controls},
                         }
                         for row in report.coverage

@@ -7,18 +7,21 @@ so that hostile input cannot inject rich markup or terminal escapes.
 from __future__ import annotations
 
 import io
+from collections import Counter
 
 from rich.console import Console
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from bastion._internal.model import ControlResult, Coverage, Report, Severity
+from bastion._internal.model import ControlResult, Coverage, Finding, Report, Severity
 from bastion._internal.report.common import findings_for, plural, unavailable, verdict_line, where
-from bastion._internal.threats import THREATS
+from bastion._internal.threats import GUARD_LABELS, LEGEND, THREATS, path_label, path_state
 from bastion._internal.version import VERSION
 
 WIDTH = 80
+GROUP_AT = 8  # a rule with more findings than this is shown once, with its count
+SHOWN_PER_GROUP = 3
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
     Severity.HIGH: "bold red",
@@ -32,6 +35,7 @@ _VERDICT_STYLE = {
     Coverage.INCOMPLETE: "bold yellow",
     Coverage.EXPOSED: "bold red",
 }
+_PATH_STYLE = {"open": "bold red", "clear": "green", "unchecked": "yellow"}
 _STATUS_STYLE = {"pass": "green", "fail": "red", "error": "bold yellow", "not-configured": "dim"}
 
 
@@ -40,8 +44,12 @@ def _clean(text: str) -> str:
     return "".join(ch if ch.isprintable() or ch == " " else "?" for ch in text)
 
 
-def render(report: Report, color: bool = False) -> str:
-    """The report as text, at most 80 columns wide."""
+def render(report: Report, color: bool = False, *, show_all: bool = False) -> str:
+    """The report as text, at most 80 columns wide.
+
+    A rule with more than ``GROUP_AT`` findings prints its first few and a count of the
+    rest, unless ``show_all``; the machine formats always carry every finding.
+    """
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -55,7 +63,9 @@ def render(report: Report, color: bool = False) -> str:
     )
     console.print(Text(f"bastion {VERSION}: {_clean(report.root.as_posix())}", style="bold"))
     _sources(console, report)
-    _findings(console, report)
+    for note in report.notes:
+        console.print(Text(_clean(note), style="dim"))
+    _findings(console, report, show_all)
     _matrix(console, report)
     _unavailable(console, report)
     console.print()
@@ -84,25 +94,40 @@ def _sources(console: Console, report: Report) -> None:
         )
 
 
-def _findings(console: Console, report: Report) -> None:
+def _findings(console: Console, report: Report, show_all: bool) -> None:
     findings = report.findings
     console.print()
     if not findings:
         console.print(Text("No findings.", style="bold green"))
         return
     console.print(Text(f"Findings ({len(findings)})", style="bold underline"))
+    per_rule = Counter(f.rule_id for f in findings)
+    shown: Counter[str] = Counter()
     for finding in findings:
-        head = Text()
-        head.append(f"{finding.severity.label.upper():<8}", _SEVERITY_STYLE[finding.severity])
-        head.append(f" {finding.rule_id}", "bold")
-        location = where(finding, report)
-        if location:
-            head.append(f"  {_clean(location)}")
-        console.print(head)
-        console.print(Padding(Text(_clean(finding.message)), (0, 0, 0, 2)))
-        if finding.remediation:
-            fix = Text("fix: " + _clean(finding.remediation), style="dim")
-            console.print(Padding(fix, (0, 0, 0, 2)))
+        total = per_rule[finding.rule_id]
+        grouped = not show_all and total > GROUP_AT
+        if grouped and shown[finding.rule_id] >= SHOWN_PER_GROUP:
+            continue
+        shown[finding.rule_id] += 1
+        _finding(console, report, finding)
+        if grouped and shown[finding.rule_id] == SHOWN_PER_GROUP:
+            rest = total - SHOWN_PER_GROUP
+            line = f"  ... and {rest} more {finding.rule_id} findings (--all prints every one)"
+            console.print(Text(_clean(line), style="bold"))
+
+
+def _finding(console: Console, report: Report, finding: Finding) -> None:
+    head = Text()
+    head.append(f"{finding.severity.label.upper():<8}", _SEVERITY_STYLE[finding.severity])
+    head.append(f" {finding.rule_id}", "bold")
+    location = where(finding, report)
+    if location:
+        head.append(f"  {_clean(location)}")
+    console.print(head)
+    console.print(Padding(Text(_clean(finding.message)), (0, 0, 0, 2)))
+    if finding.remediation:
+        fix = Text("fix: " + _clean(finding.remediation), style="dim")
+        console.print(Padding(fix, (0, 0, 0, 2)))
 
 
 def _unavailable(console: Console, report: Report) -> None:
@@ -143,12 +168,16 @@ def _matrix(console: Console, report: Report) -> None:
         padding=(0, 1),
     )
     table.add_column("Threat", no_wrap=True, min_width=19)
-    table.add_column("Verdict", no_wrap=True, min_width=10)
+    table.add_column("Guard", no_wrap=True, min_width=10)
+    table.add_column("Now", no_wrap=True, min_width=9)
     table.add_column("Controls (status, findings)", overflow="fold")
     hints = {t.id: t.expected_controls for t in THREATS}
     for row in report.coverage:
         cell = _control_cell(row.threat, row.controls)
         if not row.controls:
             cell = Text(f"none yet ({hints[row.threat]})", style="dim")
-        table.add_row(row.threat, Text(row.verdict.value, _VERDICT_STYLE[row.verdict]), cell)
+        guard = Text(GUARD_LABELS[row.verdict], _VERDICT_STYLE[row.verdict])
+        now = Text(path_label(row), _PATH_STYLE[path_state(row)])
+        table.add_row(row.threat, guard, now, cell)
     console.print(table)
+    console.print(Text(LEGEND, style="dim"))
