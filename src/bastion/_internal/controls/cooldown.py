@@ -23,7 +23,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,9 +33,11 @@ from packaging.version import InvalidVersion, Version
 from bastion._internal.advisories.audit import AdvisoryIndex, fixed_by
 from bastion._internal.advisories.store import default_db_path, ensure_database, open_database
 from bastion._internal.controls.base import Project, not_configured
+from bastion._internal.cooldown.installer import InstallerCutoff, installer_cutoffs
 from bastion._internal.errors import BastionError, DownloadError
 from bastion._internal.git import file_at, file_history
 from bastion._internal.inputs.discovery import reader_for
+from bastion._internal.inputs.uv_lock import UvLockOptions, lock_options
 from bastion._internal.model import (
     ControlResult,
     ControlStatus,
@@ -100,10 +102,23 @@ class _Young:
 
 
 def lock_moment(source: DependencySource, now: datetime) -> LockMoment:
-    """The best evidence of when ``source`` was locked."""
+    """The best evidence of when ``source`` was locked.
+
+    uv before 0.9.17 wrote the moment a relative ``exclude-newer`` was applied
+    (cutoff plus span); later versions write a ``0001-01-01`` placeholder
+    (read as no cutoff), so the lock's commit time is the evidence.
+    """
     if source.exclude_newer is not None and source.exclude_newer_span is not None:
         when = source.exclude_newer + source.exclude_newer_span
         return LockMoment(when, f"uv exclude-newer cutoff {_date(source.exclude_newer)} + span")
+    moment = _lock_moment(source, now)
+    if source.exclude_newer_span is not None:
+        relative = f"relative exclude-newer-span of {_span(source.exclude_newer_span)}"
+        return replace(moment, basis=f"{moment.basis}, uv.lock with a {relative}")
+    return moment
+
+
+def _lock_moment(source: DependencySource, now: datetime) -> LockMoment:
     if source.format is SourceFormat.ENVIRONMENT:
         return LockMoment(now, "now (an installed environment)")
     history = file_history(source.path)
@@ -209,6 +224,10 @@ class CooldownControl:
         ]
         if not packages:
             return not_configured(self, "no pinned packages from an index")
+        cutoffs = installer_cutoffs(project.root)
+        enforcing = [c for c in cutoffs if c.enforced_age(now) >= window]
+        installer_notes = _installer_notes(project.root, cutoffs, enforcing, now, window)
+        enforced = True if enforcing else None
         pages: dict[tuple[str, str], ProjectPage] = {}
         public = project.config.public_index
         if self.client is not None:
@@ -232,15 +251,23 @@ class CooldownControl:
             if moment.when - uploaded < window:
                 young.append(_Young(source, package, uploaded, moment))
         if not timed:
-            return not_configured(
-                self,
+            missing = (
                 f"no upload times for {untimed} packages: these inputs do not record them "
-                "(uv.lock and pylock.toml do); use --online to read them from the index",
+                "(uv.lock and pylock.toml do); use --online to read them from the index"
             )
+            if enforcing:  # the installer holds young releases back even so
+                detail = "; ".join([*installer_notes, f"lock not checked: {missing}"])
+                return ControlResult(
+                    CONTROL, ControlStatus.PASS, self.threats, (), detail, enforced=True
+                )
+            return not_configured(self, "; ".join([missing, *installer_notes]))
+        exempted = _exempted(young)
         findings = self._judge(young, pages, public, now, window, project.config.cooldown_days)
+        findings = [_with_exemption(f, exempted) for f in findings]
         notes = [f"{timed} packages checked against a {project.config.cooldown_days}-day cooldown"]
         bases = sorted({f"{p.name}: {m.basis}" for p, m in moments.items()})
         notes.append("lock time " + "; ".join(bases))
+        notes += installer_notes
         if untimed:
             notes.append(f"{untimed} packages without upload times (use --online)")
         status = (
@@ -248,7 +275,9 @@ class CooldownControl:
             if any(f.severity > Severity.INFO for f in findings)
             else (ControlStatus.PASS)
         )
-        return ControlResult(CONTROL, status, self.threats, tuple(findings), "; ".join(notes))
+        return ControlResult(
+            CONTROL, status, self.threats, tuple(findings), "; ".join(notes), enforced=enforced
+        )
 
     def _pages(
         self,
@@ -308,6 +337,62 @@ class CooldownControl:
             return
         with closing(db):
             yield AdvisoryIndex(db)
+
+
+def _installer_notes(
+    root: Path,
+    cutoffs: list[InstallerCutoff],
+    enforcing: list[InstallerCutoff],
+    now: datetime,
+    window: timedelta,
+) -> list[str]:
+    """What the project's installer settings enforce, and which fall short of the cooldown."""
+    notes = []
+    if enforcing:
+        shown = ", ".join(c.describe(root) for c in enforcing[:3])
+        notes.append(f"enforced at install time by {shown}")
+        exempt = sorted({name for c in enforcing for name in c.exempt})
+        if exempt:
+            names = ", ".join(exempt[:8]) + (
+                f" and {len(exempt) - 8} more" if len(exempt) > 8 else ""
+            )
+            notes.append(f"not held back by the installer (exclude-newer-package): {names}")
+    for cutoff in cutoffs:
+        if cutoff not in enforcing:
+            age = _span(cutoff.enforced_age(now))
+            notes.append(
+                f"{cutoff.describe(root)} holds back only {age}, less than the "
+                f"{_span(window)} cooldown: not counted"
+            )
+    return notes
+
+
+def _exempted(young: list[_Young]) -> set[tuple[Path, str]]:
+    """(lockfile, package) pairs that uv.lock's exclude-newer-package sets to ``false``."""
+    exempted: set[tuple[Path, str]] = set()
+    options: dict[Path, UvLockOptions | None] = {}
+    for item in young:
+        path = item.source.path
+        if item.source.format is not SourceFormat.UV_LOCK:
+            continue
+        if path not in options:
+            try:
+                options[path] = lock_options(path)
+            except BastionError:
+                options[path] = None
+        found = options[path]
+        name = item.package.name
+        if found is not None and name in found.per_package and found.per_package[name] is None:
+            exempted.add((path, name))
+    return exempted
+
+
+def _with_exemption(finding: Finding, exempted: set[tuple[Path, str]]) -> Finding:
+    location = finding.location
+    if location is None or (location.path, finding.package or "") not in exempted:
+        return finding
+    note = "; uv.lock exempts it from exclude-newer (exclude-newer-package = false)"
+    return replace(finding, message=finding.message + note)
 
 
 def _page_upload(

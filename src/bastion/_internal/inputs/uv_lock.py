@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
+from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical, is_full_commit, parse_duration
 from bastion._internal.inputs.fields import Fields, artifact_digests, registry_settings
 from bastion._internal.model import (
@@ -16,6 +22,9 @@ from bastion._internal.model import (
 )
 from bastion._internal.safe_read import TomlLines, parse_toml, read_lock_text
 
+PLACEHOLDER_BEFORE_YEAR = 1970  # uv writes 0001-01-01T00:00:00Z when the setting is relative
+MAX_OVERRIDES = 10_000
+_HEAD = re.compile(r"^\[\[package\]\]", re.MULTILINE)
 _SOURCE_KINDS = {
     "registry": SourceKind.REGISTRY,
     "git": SourceKind.VCS,
@@ -39,21 +48,82 @@ def parse_uv_lock(path: Path) -> DependencySource:
         _package(fields, index, entry)
         for index, entry in enumerate(fields.tables(data.get("package", []), "'package'"))
     ]
-    options = fields.get(data, "options", dict, None, {})
-    cutoff = fields.timestamp(options.get("exclude-newer"), None)
-    span_text = fields.get(options, "exclude-newer-span", str, None, "")
-    span = parse_duration(span_text) if span_text else None
-    if span_text and span is None:
-        raise fields.fail(f"invalid exclude-newer-span {span_text!r}")
+    options = _options(fields, data)
     return DependencySource(
         path=path.resolve(),
         format=SourceFormat.UV_LOCK,
         packages=tuple(packages),
         indexes=registry_settings(packages),
         per_package_index=True,
-        exclude_newer=cutoff,
-        exclude_newer_span=span,
+        exclude_newer=options.cutoff,
+        exclude_newer_span=options.span,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class UvLockOptions:
+    """uv.lock's ``[options]`` resolver cutoffs, as uv means them.
+
+    ``cutoff`` is the absolute ``exclude-newer`` (``None`` when uv wrote its
+    ``0001-01-01`` placeholder for a relative setting); ``span`` the relative
+    ``exclude-newer-span``; ``per_package`` the ``exclude-newer-package``
+    overrides by canonical name: a timestamp, a span, or ``None`` for ``false``
+    (no cutoff for that package).
+    """
+
+    cutoff: datetime | None = None
+    span: timedelta | None = None
+    per_package: Mapping[str, datetime | timedelta | None] = field(default_factory=dict)
+
+    @property
+    def relative(self) -> bool:
+        """True when the lock records a relative cutoff without the moment it was applied."""
+        return self.span is not None and self.cutoff is None
+
+
+def lock_options(path: Path) -> UvLockOptions:
+    """The ``[options]`` of the uv.lock at ``path`` (read up to its first ``[[package]]``)."""
+    text = read_lock_text(path)
+    head = _HEAD.split(text, maxsplit=1)[0]
+    try:
+        data = parse_toml(path, head)
+    except InputError:  # [options] after the packages, or a table split oddly: read it all
+        data = parse_toml(path, text)
+    return _options(Fields(path, TomlLines(head, "package").line_of), data)
+
+
+def _options(fields: Fields, data: dict[str, Any]) -> UvLockOptions:
+    options = fields.get(data, "options", dict, None, {})
+    cutoff = fields.timestamp(options.get("exclude-newer"), None)
+    if cutoff is not None and cutoff.year < PLACEHOLDER_BEFORE_YEAR:
+        cutoff = None  # uv's placeholder beside a relative exclude-newer-span
+    span_text = fields.get(options, "exclude-newer-span", str, None, "")
+    span = parse_duration(span_text) if span_text else None
+    if span_text and span is None:
+        raise fields.fail(f"invalid exclude-newer-span {span_text!r}")
+    overrides = fields.get(options, "exclude-newer-package", dict, None, {})
+    if len(overrides) > MAX_OVERRIDES:
+        raise fields.fail(f"more than {MAX_OVERRIDES} exclude-newer-package entries")
+    per_package = {
+        canonical(name): _override(fields, name, value) for name, value in overrides.items()
+    }
+    return UvLockOptions(cutoff, span, MappingProxyType(per_package))
+
+
+def _override(fields: Fields, name: str, value: object) -> datetime | timedelta | None:
+    """One ``exclude-newer-package`` value: ``false``, a timestamp, a span, or both in a table."""
+    if value is False:
+        return None
+    if isinstance(value, dict):  # { timestamp = "...", span = "P7D" }
+        value = value.get("span") or value.get("timestamp")
+    if isinstance(value, str):
+        span = parse_duration(value)
+        if span is not None:
+            return span
+    moment = fields.timestamp(value, None) if isinstance(value, str | datetime) else None
+    if moment is None:
+        raise fields.fail(f"invalid exclude-newer-package value for {name!r}: {value!r:.60}")
+    return moment
 
 
 def _package(fields: Fields, index: int, entry: dict[str, Any]) -> LockedPackage:

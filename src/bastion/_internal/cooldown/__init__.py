@@ -1,0 +1,1 @@
+"""Release-age cooldown evidence beyond the lockfile: installer settings that enforce an age."""
