@@ -16,6 +16,7 @@ from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatC
 from bastion._internal.controls.pinning import PinningControl
 from bastion._internal.controls.ruff_security import RuffSecurityControl
 from bastion._internal.controls.sbom import SbomControl
+from bastion._internal.controls.watch import WatchControl
 from bastion._internal.controls.workflows import WorkflowControl
 
 if TYPE_CHECKING:
@@ -60,6 +61,7 @@ def default_controls(
         RuffSecurityControl(),
         WorkflowControl(actions_dirs, online=online),
         SbomControl(),
+        WatchControl(),
     ]
 
 

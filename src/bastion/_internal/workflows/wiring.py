@@ -83,6 +83,12 @@ TOOLS = (
         re.compile(r"--exit-zero\b"),
     ),
     _bastion("sbom", ("sbom",)),
+    Tool(  # a step run under the runtime watch: detects, does not prevent (see threats.py)
+        "bastion watch",
+        re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+watch\b[^\n]*?\s--\s+\S"),
+        frozenset(),
+        ("watch",),
+    ),
     Tool(
         "hash-checked install",
         re.compile(
