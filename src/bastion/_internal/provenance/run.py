@@ -1,0 +1,230 @@
+"""One provenance run: locked artifacts -> provenance -> verification -> continuity findings."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+from packaging.version import InvalidVersion, Version
+
+from bastion._internal.model import DependencySource, Finding, Location, SourceFormat
+from bastion._internal.provenance.continuity import Previous, continuity_findings
+from bastion._internal.provenance.locate import locked_artifacts, pylock_expectations
+from bastion._internal.provenance.model import (
+    Artifact,
+    ArtifactResult,
+    Expectation,
+    Identity,
+    Outcome,
+)
+from bastion._internal.provenance.sources import (
+    CacheSource,
+    DirectorySource,
+    IntegritySource,
+    Lookup,
+    Source,
+    Unavailable,
+)
+from bastion._internal.provenance.trust_file import read_trust_file, trust_file_path
+from bastion._internal.provenance.trust_root import cache_dir, root_path
+from bastion._internal.provenance.verify import ProvenanceVerifier
+
+DEFAULT_INDEX = "https://pypi.org"
+NO_SOURCE = "no provenance source answered (--provenance-dir DIR or --online)"
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Where provenance comes from and what it is checked against."""
+
+    provenance_dirs: tuple[Path, ...] = ()
+    online: bool = False
+    index_url: str = DEFAULT_INDEX
+    trust_root: Path | None = None  # default: the updated root, else the bundled one
+    cache: Path | None = None  # default: the user cache's provenance folder
+    trust_file: Path | None = None  # default: bastion-provenance.toml at the project root
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    """The result of one run."""
+
+    results: tuple[ArtifactResult, ...]
+    expectations: Mapping[str, Expectation]
+    findings: tuple[Finding, ...]
+    root: Path  # the trusted root used
+    previous: Mapping[str, Previous] = field(default_factory=dict)
+
+    def count(self, outcome: Outcome) -> int:
+        """How many artifacts have ``outcome``."""
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    def never_attested(self) -> int:
+        """Packages none of whose locked files carries provenance."""
+        by_name: dict[str, set[Outcome]] = {}
+        for item in self.results:
+            by_name.setdefault(item.artifact.name, set()).add(item.outcome)
+        return sum(1 for outcomes in by_name.values() if outcomes == {Outcome.MISSING})
+
+    def summary(self) -> str:
+        """One line: what was verified, missing, failed, unknown."""
+        parts = [
+            f"{len(self.results)} artifact(s)",
+            f"{self.count(Outcome.VERIFIED)} verified",
+            f"{self.count(Outcome.MISSING)} without provenance "
+            f"({self.never_attested()} package(s) never attested)",
+            f"{self.count(Outcome.FAILED)} failed",
+        ]
+        unknown = self.count(Outcome.UNKNOWN)
+        if unknown:
+            parts.append(f"{unknown} not checked")
+        if self.expectations:
+            parts.append(f"{len(self.expectations)} publisher(s) expected")
+        return ", ".join(parts)
+
+    def unknown_reasons(self, among: Collection[str] | None = None) -> list[str]:
+        """Why artifacts (of the packages ``among``, default all) could not be checked."""
+        return sorted(
+            {
+                r.reason
+                for r in self.results
+                if r.outcome is Outcome.UNKNOWN and (among is None or r.artifact.name in among)
+            }
+        )
+
+
+def default_cache() -> Path:
+    """The folder provenance fetched from an index is kept in, by digest."""
+    return cache_dir() / "provenance"
+
+
+def has_pylock_identities(sources: Iterable[DependencySource]) -> bool:
+    """A pylock.toml among ``sources`` names attestation identities (a cheap text test)."""
+    for source in sources:
+        if source.format is SourceFormat.PYLOCK:
+            try:
+                if "attestation-identities" in source.path.read_text(errors="replace"):
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+def expectations_for(
+    root: Path, sources: Sequence[DependencySource], trust_file: Path | None = None
+) -> dict[str, Expectation]:
+    """Expected publishers: pylock.toml's identities where present, else the trust file's."""
+    path = trust_file or trust_file_path(root)
+    found: dict[str, Expectation] = {}
+    if trust_file is not None or path.is_file():
+        found.update(read_trust_file(path))
+    found.update(pylock_expectations(sources))
+    return found
+
+
+def verify_sources(
+    root: Path,
+    sources: Sequence[DependencySource],
+    options: Options,
+    *,
+    verifier: ProvenanceVerifier | None = None,
+) -> Verification:
+    """Check the provenance of every artifact ``sources`` lock with a sha256."""
+    expectations = expectations_for(root, sources, options.trust_file)
+    artifacts = locked_artifacts(sources)
+    return verify_artifacts(artifacts, expectations, options, verifier=verifier)
+
+
+def verify_artifacts(
+    artifacts: Sequence[Artifact],
+    expectations: Mapping[str, Expectation],
+    options: Options,
+    *,
+    verifier: ProvenanceVerifier | None = None,
+) -> Verification:
+    """Check ``artifacts`` against the configured sources and expectations."""
+    root = root_path(options.trust_root)
+    if verifier is None:
+        verifier = ProvenanceVerifier.from_file(root)
+    cache = CacheSource(options.cache or default_cache())
+    chain: list[Source] = [DirectorySource(d) for d in options.provenance_dirs]
+    chain.append(cache)
+    integrity = IntegritySource(options.index_url, cache) if options.online else None
+    if integrity is not None:
+        chain.append(integrity)
+    results = [_result(artifact, chain, verifier) for artifact in artifacts]
+    previous: dict[str, Previous] = {}
+    if integrity is not None:
+        for name, version in sorted({(a.name, a.version) for a in artifacts}):
+            if name not in expectations and version is not None:
+                found = _previous(name, version, integrity, verifier)
+                if found is not None:
+                    previous[name] = found
+    findings = continuity_findings(results, expectations, previous)
+    return Verification(
+        tuple(results),
+        MappingProxyType(dict(expectations)),
+        tuple(findings),
+        root,
+        MappingProxyType(previous),
+    )
+
+
+def _result(
+    artifact: Artifact, chain: list[Source], verifier: ProvenanceVerifier
+) -> ArtifactResult:
+    missing: Lookup | None = None
+    unavailable: Unavailable | None = None
+    for source in chain:
+        answer = source.lookup(artifact)
+        if isinstance(answer, Unavailable):
+            unavailable = unavailable or answer
+        elif isinstance(answer, Lookup):
+            if answer.data is not None:
+                if not answer.data and answer.reason:
+                    return ArtifactResult(
+                        artifact, Outcome.FAILED, reason=answer.reason, source=answer.origin
+                    )
+                return verifier.verify(artifact, answer.data, answer.origin)
+            missing = missing or answer
+    if missing is not None:
+        return ArtifactResult(
+            artifact, Outcome.MISSING, reason=missing.reason, source=missing.origin
+        )
+    reason = unavailable.reason if unavailable else NO_SOURCE
+    return ArtifactResult(artifact, Outcome.UNKNOWN, reason=reason)
+
+
+def _previous(
+    name: str, version: str, integrity: IntegritySource, verifier: ProvenanceVerifier
+) -> Previous | None:
+    files = integrity.files(name)
+    if isinstance(files, Unavailable):
+        return None
+    try:
+        current = Version(version)
+    except InvalidVersion:
+        return None
+    earlier: dict[Version, list[tuple[str, str]]] = {}
+    for item in files:
+        try:
+            parsed = Version(item.version)
+        except InvalidVersion:
+            continue
+        if parsed < current and item.has_provenance:
+            earlier.setdefault(parsed, []).append((item.filename, item.sha256))
+    if not earlier:
+        return Previous(None, None)
+    newest = max(earlier)
+    filename, sha256 = sorted(earlier[newest])[0]
+    answer = integrity.fetch(name, str(newest), filename, sha256)
+    identity: Identity | None = None
+    if isinstance(answer, Lookup) and answer.data:
+        artifact = Artifact(
+            name, str(newest), sha256, filename, Location(Path(integrity.index_url))
+        )
+        checked = verifier.verify(artifact, answer.data, answer.origin)
+        identity = checked.identity if checked.outcome is Outcome.VERIFIED else None
+    return Previous(str(newest), identity)
