@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "inventory": ("inventory", "inventory", "Which service release ships which component."),
     "db": ("db", "db", "The offline advisory database (OSV records for PyPI)."),
     "names": ("names", "names", "Judge package names: look-alikes, the approved list."),
+    "provenance": (
+        "provenance",
+        "provenance",
+        "Verify PEP 740 attestations and publisher continuity.",
+    ),
     "watch": ("watch", "watch", "Run a command and watch its process tree for payloads."),
 }
 
