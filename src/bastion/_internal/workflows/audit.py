@@ -87,16 +87,20 @@ def audit_repository(
     findings: list[Finding] = []
     texts: dict[Path, str] = {}
     runs: list[JobRun] = []
-    workflows = 0
+    parsed: list[tuple[Workflow, list[JobRun]]] = []
     for path in workflow_files(root):
         workflow = _read(path, parse_workflow, texts, findings)
         if workflow is None:
             continue
-        workflows += 1
         own = list(expand(workflow, resolver, path))
+        parsed.append((workflow, own))
         runs.extend(own)
         findings.extend(injection.dangerous_triggers(workflow))
-        findings.extend(hygiene.excessive_permissions(workflow, [r for r in own if not r.via]))
+    limited = hygiene.limited_by_callers([w for w, _ in parsed], root)
+    for workflow, own in parsed:
+        direct = [r for r in own if not r.via]
+        findings.extend(hygiene.excessive_permissions(workflow, direct, workflow.path in limited))
+    workflows = len(parsed)
     own_actions = 0
     for path in action_files(root, exclude):
         action = _read(path, parse_action, texts, findings)

@@ -78,6 +78,10 @@ _TABLE: tuple[tuple[str, Control], ...] = (
     ("github.event.head_commit.committer.name", Control.ATTACKER),
     ("github.event.head_commit.committer.email", Control.ATTACKER),
     ("github.event.head_commit.id", Control.STRUCTURED),
+    ("github.event.after", Control.STRUCTURED),  # commit SHAs of a push
+    ("github.event.before", Control.STRUCTURED),
+    ("github.event.ref", Control.STRUCTURED),
+    ("github.event.compare", Control.STRUCTURED),
     # workflow_run: the triggering run came from a fork's branch
     ("github.event.workflow_run.head_branch", Control.ATTACKER),
     ("github.event.workflow_run.display_title", Control.ATTACKER),

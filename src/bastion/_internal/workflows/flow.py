@@ -11,6 +11,7 @@ comes from, following ``env.*`` and ``inputs.*`` back to what set them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,7 @@ class Site:
     action: Action | None = None  # the composite action the step belongs to
     via: tuple[str, ...] = ()  # the calls that led here, outermost first
     inputs: Mapping[str, tuple[Taint, ...]] = field(default_factory=dict)
+    scope: tuple[Step, ...] = ()  # the steps beside it (its job's, or its action's)
 
     def env_text(self, name: str) -> Text | None:
         """The ``env:`` value a step sees for ``name`` (step, then job, then workflow)."""
@@ -139,7 +141,7 @@ def _expand_workflow(
         sites: list[Site] = []
         unresolved: list[Unresolved] = []
         for step in job.steps:
-            site = Site(step, job, workflow, display, None, via, frozen_inputs)
+            site = Site(step, job, workflow, display, None, via, frozen_inputs, job.steps)
             _expand_step(site, resolver, sites, unresolved, depth)
         uses = parse_uses(job.uses.value) if job.uses is not None else None
         called = None
@@ -218,6 +220,7 @@ def _expand_step(
             action,
             (*site.via, where),
             MappingProxyType(inner_inputs),
+            action.steps,
         )
         _expand_step(child, resolver, sites, unresolved, depth + 1)
 
@@ -257,4 +260,93 @@ def _taint_context(site: Site, path: str, depth: int) -> tuple[Taint, ...]:
         if name in site.inputs:
             return tuple(Taint(t.path, t.control, (path, *t.route)) for t in site.inputs[name])
         return (Taint(path, Control.UNKNOWN),)
+    if head in ("steps", "needs"):
+        parts = rest.split(".")
+        if len(parts) == 3 and parts[1] == "outputs":
+            traced = (step_output if head == "steps" else job_output)(
+                site, parts[0], parts[2], depth + 1
+            )
+            if traced is not None:
+                return tuple(Taint(t.path, t.control, (path, *t.route)) for t in traced)
+        return (Taint(path, classify(path)),)
     return (Taint(path, classify(path)),)
+
+
+# actions whose outputs are some of their inputs: output -> the inputs it passes on
+PASS_THROUGH_OUTPUTS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxyType(
+    {
+        "haya14busa/action-cond": {"value": ("if_true", "if_false")},
+        "actions/github-script": {},
+    }
+)
+_OUTPUT_LINE = re.compile(r"[\"']?([A-Za-z0-9_-]+)=([^\n]*?)[\"']?\s*>>\s*[\"']?\$\{?GITHUB_OUTPUT")
+_SHELL_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def step_output(site: Site, step_id: str, name: str, depth: int) -> tuple[Taint, ...] | None:
+    """What can flow into ``steps.STEP_ID.outputs.NAME`` (``None``: not traced)."""
+    if depth > MAX_TAINT_DEPTH:
+        return None
+    wanted = step_id.lower()
+    step = next((s for s in site.scope if s.id is not None and s.id.lower() == wanted), None)
+    if step is None:
+        return None
+    origin = Site(
+        step, site.job, site.workflow, site.display, site.action, site.via, site.inputs, site.scope
+    )
+    uses = step.uses_ref
+    if uses is not None:
+        passed = PASS_THROUGH_OUTPUTS.get(uses.slug, {}).get(name.lower())
+        if passed is None:
+            return None
+        found: list[Taint] = []
+        for key, text in step.with_.items():
+            if key.lower() in passed:
+                found.extend(_taint_text(origin, text.value, depth))
+        return tuple(found)
+    if step.run is None:
+        return None
+    found = []
+    traced = False
+    for match in _OUTPUT_LINE.finditer(step.run.value):
+        if match.group(1).lower() != name.lower():
+            continue
+        traced = True
+        value = match.group(2)
+        if "$(" in value or "`" in value:
+            found.append(Taint(f"steps.{step_id}.outputs.{name}", Control.UNKNOWN))
+        found.extend(_taint_text(origin, value, depth))
+        for variable in _SHELL_VARIABLE.findall(value):
+            text = origin.env_text(variable)
+            if text is not None:
+                found.extend(
+                    Taint(t.path, t.control, (f"env.{variable}", *t.route))
+                    for t in _taint_text(origin, text.value, depth + 1)
+                )
+            elif not variable.startswith(("GITHUB_", "RUNNER_")):
+                found.append(Taint(f"steps.{step_id}.outputs.{name}", Control.UNKNOWN))
+    return tuple(found) if traced else None
+
+
+def job_output(site: Site, job_id: str, name: str, depth: int) -> tuple[Taint, ...] | None:
+    """What can flow into ``needs.JOB_ID.outputs.NAME`` (``None``: not traced)."""
+    if depth > MAX_TAINT_DEPTH:
+        return None
+    job = next((j for j in site.workflow.jobs if j.id == job_id), None)
+    if job is None:
+        return None
+    wanted = name.lower()
+    text = next((v for k, v in job.outputs.items() if k.lower() == wanted), None)
+    if text is None:
+        return None
+    origin = Site(
+        Step(job.file, -1, job.line),
+        job,
+        site.workflow,
+        site.display,
+        None,
+        site.via,
+        site.inputs,
+        job.steps,
+    )
+    return _taint_text(origin, text.value, depth)

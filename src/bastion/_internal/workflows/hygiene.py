@@ -22,8 +22,35 @@ _DOWNLOAD_EXECUTE = re.compile(
 )
 
 
-def excessive_permissions(workflow: Workflow, runs: list[JobRun]) -> list[Finding]:
-    """``write-all``, default token permissions, and write scopes given to every job."""
+def limited_by_callers(workflows: list[Workflow], root: Path) -> frozenset[Path]:
+    """Reusable workflows (``workflow_call`` only) whose every local caller sets permissions.
+
+    A called workflow's token can hold no more than its caller's, so default
+    permissions in it are no finding when each caller already limits them.
+    """
+    callers: dict[Path, list[bool]] = {}
+    for workflow in workflows:
+        for job in workflow.jobs:
+            uses = parse_uses(job.uses.value) if job.uses is not None else None
+            if uses is None or uses.kind != "local":
+                continue
+            target = (root / uses.subpath).resolve()
+            limited = (job.permissions or workflow.permissions) is not None
+            callers.setdefault(target, []).append(limited)
+    return frozenset(
+        w.path
+        for w in workflows
+        if set(w.triggers) == {"workflow_call"} and all(callers.get(w.path.resolve(), [False]))
+    )
+
+
+def excessive_permissions(
+    workflow: Workflow, runs: list[JobRun], caller_limited: bool = False
+) -> list[Finding]:
+    """``write-all``, default token permissions, and write scopes given to every job.
+
+    ``caller_limited``: a reusable workflow whose every caller sets permissions.
+    """
     findings: list[Finding] = []
     privileged = bool(workflow.privileged_triggers)
     top = workflow.permissions
@@ -64,7 +91,7 @@ def excessive_permissions(workflow: Workflow, runs: list[JobRun]) -> list[Findin
                     severity=raised(Severity.HIGH, privileged),
                 )
             )
-        elif workflow.permissions is None and job.permissions is None:
+        elif workflow.permissions is None and job.permissions is None and not caller_limited:
             findings.append(
                 finding(
                     "excessive-permissions",
@@ -147,6 +174,8 @@ def artipacked(run: JobRun) -> list[Finding]:
         persist = site.step.with_.get("persist-credentials")
         if persist is not None and persist.value.strip().lower() == "false":
             continue
+        if persist is not None and persist.true and _pushes(run):
+            continue  # kept on purpose: the job pushes with it
         severity = Severity.HIGH if uploads_workspace else Severity.MEDIUM
         extra = " and the job uploads the workspace as an artifact" if uploads_workspace else ""
         findings.append(
@@ -161,6 +190,14 @@ def artipacked(run: JobRun) -> list[Finding]:
             )
         )
     return findings
+
+
+_PUSH = re.compile(r"\bgit\s+(push|tag\s+-a|commit)\b|\bgh\s+pr\s+(create|merge)\b")
+
+
+def _pushes(run: JobRun) -> bool:
+    """A later step pushes (or commits for a push) with the credentials the checkout kept."""
+    return any(s.step.run is not None and _PUSH.search(s.step.run.value) for s in run.sites)
 
 
 def _uploads_workspace(site: Site) -> bool:

@@ -10,8 +10,16 @@ from pathlib import Path
 from bastion._internal.model import Confidence, Finding, Severity
 from bastion._internal.workflows import expressions
 from bastion._internal.workflows.contexts import Control
+from bastion._internal.workflows.events import Gate, gate, holds_value
+from bastion._internal.workflows.execution import (
+    INERT_COMMANDS,
+    Tree,
+    command_words,
+    executes,
+    tree_of,
+)
 from bastion._internal.workflows.flow import JobRun, Site, Taint
-from bastion._internal.workflows.model import Text, Workflow
+from bastion._internal.workflows.model import PRIVILEGED_TRIGGERS, Text, Workflow
 from bastion._internal.workflows.rules import finding, raised
 
 DANGEROUS_TRIGGERS = ("pull_request_target", "workflow_run")
@@ -43,6 +51,7 @@ class ExecutionPoint:
     site: Site
     line: int
     what: str
+    triggers: tuple[str, ...] = ()  # the privileged triggers under which it happens
 
 
 def script_texts(site: Site) -> Iterator[tuple[str, Text]]:
@@ -55,41 +64,72 @@ def script_texts(site: Site) -> Iterator[tuple[str, Text]]:
         yield "script", step.with_["script"]
 
 
+def site_gate(run: JobRun, site: Site) -> Gate:
+    """The events a step runs under (its job's and its own ``if:`` applied) and their gates."""
+    return gate(run.triggers, (run.job.if_, site.step.if_))
+
+
+def privileged_events(events: frozenset[str] | None) -> tuple[str, ...]:
+    """The privileged triggers among ``events``."""
+    return tuple(sorted(e for e in events or () if e in PRIVILEGED_TRIGGERS))
+
+
 def template_injection(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
     """Attacker-controlled contexts expanded into run: and github-script script: texts."""
     findings: list[Finding] = []
     points: list[ExecutionPoint] = []
-    privileged = bool(run.privileged)
     for site in run.sites:
-        for key, text in script_texts(site):
+        scripts = list(script_texts(site))
+        if not scripts:
+            continue
+        site_gate_ = site_gate(run, site)
+        events = site_gate_.events
+        if events is not None and not events:
+            continue  # no trigger passes the conditions
+        for key, text in scripts:
             for part, parsed in _expressions(site, text, findings):
                 taints = site.taint_expression(parsed)
-                attacker = [t for t in taints if t.control is Control.ATTACKER]
+                attacker = [
+                    t
+                    for t in taints
+                    if t.control is Control.ATTACKER and holds_value(t.path, events)
+                ]
                 unknown = [
                     t
                     for t in taints
-                    if t.control is Control.UNKNOWN and t.path.startswith("github.event.")
+                    if t.control is Control.UNKNOWN
+                    and t.path.startswith("github.event.")
+                    and holds_value(t.path, events)
                 ]
                 line, column = text.position(part.start)
                 shown = "${{" + part.source + "}}"
-                if attacker:
+                if attacker and site_gate_.trusted_only is None:
                     names = ", ".join(t.describe() for t in attacker)
+                    privileged = tuple(
+                        e
+                        for e in privileged_events(events)
+                        if any(holds_value(t.path, frozenset({e})) for t in attacker)
+                    )
                     severity = Severity.CRITICAL if privileged else Severity.HIGH
-                    trigger = _trigger_note(run)
+                    note = ""
+                    if privileged and site_gate_.approval is not None:
+                        severity = Severity.HIGH
+                        note = f" once a maintainer approves ({site_gate_.approval})"
+                    trigger = _trigger_note(privileged)
                     findings.append(
                         finding(
                             "template-injection",
                             site.display,
                             line,
                             f"{shown} expands attacker-controlled text ({names}) into the "
-                            f"{key}: of {site.step.label}{trigger}{_via(site)}",
+                            f"{key}: of {site.step.label}{trigger}{note}{_via(site)}",
                             column=column,
                             severity=severity,
                             remediation=_env_fix(attacker[0], key),
                         )
                     )
                     if privileged:
-                        points.append(ExecutionPoint(site, line, f"{shown} in {key}:"))
+                        points.append(ExecutionPoint(site, line, f"{shown} in {key}:", privileged))
                 elif unknown:
                     names = ", ".join(t.describe() for t in unknown)
                     findings.append(
@@ -148,9 +188,9 @@ def _env_fix(taint: Taint, key: str) -> str:
     return f'set env: {variable}: ${{{{ {source} }}}} on the step and use "${variable}" in run:'
 
 
-def _trigger_note(run: JobRun) -> str:
-    if run.privileged:
-        triggers = ", ".join(run.privileged)
+def _trigger_note(privileged: tuple[str, ...]) -> str:
+    if privileged:
+        triggers = ", ".join(privileged)
         return f" under {triggers} (runs with the base repository's token and secrets)"
     return ""
 
@@ -162,33 +202,60 @@ def _via(site: Site) -> str:
 
 
 def pwn_request(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
-    """A privileged job that fetches the pull request's code and then runs something."""
+    """A privileged job that fetches the pull request's code and then a step runs it."""
     if not run.privileged:
         return [], []
     for index, site in enumerate(run.sites):
-        fetched = _fetches_pr_code(site)
+        fetch_gate = site_gate(run, site)
+        privileged = privileged_events(fetch_gate.events)
+        if not privileged or fetch_gate.trusted_only is not None:
+            continue
+        fetched = _fetches_pr_code(site, frozenset(privileged))
         if fetched is None:
             continue
-        line, what, rest = fetched
-        later = [s for s in run.sites[index + 1 :] if _executes(s)]
+        line, what, rest, tree = fetched
+        privileged = tuple(e for e in privileged if _fetches_pr_code(site, frozenset({e})))
         if rest:
             then = f"the rest of the script ({rest[:60]})"
-        elif later:
-            first = later[0]
-            then = f"{first.step.label} ({first.display.as_posix()}:{first.step.line})"
         else:
-            continue
+            runner = _first_runner(run, index, tree, frozenset(privileged))
+            if runner is None:
+                continue
+            then = f"{runner.step.label} ({runner.display.as_posix()}:{runner.step.line})"
+        severity = Severity.CRITICAL
+        note = ""
+        if fetch_gate.approval is not None:
+            severity = Severity.HIGH
+            note = f", once a maintainer approves ({fetch_gate.approval})"
         message = (
-            f"{', '.join(run.privileged)} job {run.job.id!r} {what} and then runs "
-            f"{then} with the base repository's token and secrets{_via(site)}"
+            f"{', '.join(privileged)} job {run.job.id!r} {what} and then runs "
+            f"{then} with the base repository's token and secrets{note}{_via(site)}"
         )
-        point = ExecutionPoint(site, line, what)
-        return [finding("pwn-request", site.display, line, message)], [point]
+        point = ExecutionPoint(site, line, what, privileged)
+        return [finding("pwn-request", site.display, line, message, severity=severity)], [point]
     return [], []
 
 
-def _fetches_pr_code(site: Site) -> tuple[int, str, str] | None:
-    """Where and how the step fetches PR code, and the script's commands after that (if any)."""
+def _first_runner(run: JobRun, index: int, tree: Tree, privileged: frozenset[str]) -> Site | None:
+    """The first later step that runs code of ``tree`` under one of the privileged events."""
+    sites = run.sites
+    for position in range(index + 1, len(sites)):
+        later = sites[position]
+        events = site_gate(run, later).events
+        if events is not None and not events & privileged:
+            continue
+        expanded = position + 1 < len(sites) and len(sites[position + 1].via) > len(later.via)
+        if executes(later, tree, expanded):
+            return later
+    return None
+
+
+def _pr_context(site: Site, text: str, events: frozenset[str]) -> bool:
+    return any(t.path in PR_HEAD_CONTEXTS and holds_value(t.path, events) for t in site.taint(text))
+
+
+def _fetches_pr_code(site: Site, events: frozenset[str]) -> tuple[int, str, str, Tree] | None:
+    """Where and how the step fetches PR code, the script's next command, and the tree."""
     step = site.step
     uses = step.uses_ref
     if uses is not None and uses.slug == "actions/checkout":
@@ -196,38 +263,22 @@ def _fetches_pr_code(site: Site) -> tuple[int, str, str] | None:
             text = step.with_.get(key)
             if text is None:
                 continue
-            if "refs/pull/" in text.value or any(
-                t.path in PR_HEAD_CONTEXTS for t in site.taint(text.value)
-            ):
-                return text.line, f"checks out the pull request ({key}: {text.value.strip()})", ""
+            literal = "refs/pull/" in text.value and "${{" not in text.value
+            if literal or _pr_context(site, text.value, events):
+                what = f"checks out the pull request ({key}: {text.value.strip()})"
+                return text.line, what, "", tree_of(site)
     if step.run is not None:
         for match in _GIT_FETCH.finditer(step.run.value):
             line_end = step.run.value.find("\n", match.start())
             command = step.run.value[match.start() : line_end if line_end != -1 else None]
             head = match.group(0).startswith("gh") or "pull/" in command
-            if head or any(t.path in PR_HEAD_CONTEXTS for t in site.taint(command)):
+            if head or _pr_context(site, command, events):
                 line, _ = step.run.position(match.start())
                 after = step.run.value[line_end:] if line_end != -1 else ""
-                rest = [
-                    c.strip()
-                    for c in after.splitlines()
-                    if c.strip() and not c.strip().startswith("#")
-                ]
+                rest = [word for word in command_words(after) if word not in INERT_COMMANDS]
                 what = f"fetches the pull request's code ({command.strip()[:80]})"
-                return line, what, rest[0] if rest else ""
+                return line, what, rest[0] if rest else "", Tree("")
     return None
-
-
-def _executes(site: Site) -> bool:
-    step = site.step
-    if step.run is not None:
-        return True
-    uses = step.uses_ref
-    if uses is None:
-        return False
-    if uses.kind == "local":
-        return True
-    return uses.slug not in ("actions/checkout", "actions/upload-artifact", "actions/cache")
 
 
 def dangerous_triggers(workflow: Workflow) -> list[Finding]:
@@ -248,16 +299,24 @@ def dangerous_triggers(workflow: Workflow) -> list[Finding]:
 
 
 def github_env(run: JobRun) -> list[Finding]:
-    """Writes to ``$GITHUB_ENV``/``$GITHUB_PATH`` in a privileged job."""
+    """Writes of values an outsider may control to ``$GITHUB_ENV``/``$GITHUB_PATH``."""
     if not run.privileged:
         return []
     findings = []
     for site in run.sites:
         if site.step.run is None:
             continue
-        match = _ENV_FILE_WRITE.search(site.step.run.value)
+        script = site.step.run.value
+        match = _ENV_FILE_WRITE.search(script)
         if match is None:
             continue
+        privileged = privileged_events(site_gate(run, site).events)
+        if not privileged:
+            continue
+        writes = [m for m in _ENV_FILE_WRITE.finditer(script) if not _fixed_value(site, script, m)]
+        if not writes:
+            continue  # every value written is GitHub's or the maintainers'
+        match = writes[0]
         line, column = site.step.run.position(match.start())
         findings.append(
             finding(
@@ -265,13 +324,36 @@ def github_env(run: JobRun) -> list[Finding]:
                 site.display,
                 line,
                 f"{site.step.label} writes to GITHUB_{match.group(4)} under "
-                f"{', '.join(run.privileged)}: a value from the event can set LD_PRELOAD, "
+                f"{', '.join(privileged)}: a value from the event can set LD_PRELOAD, "
                 f"PATH or BASH_ENV for every later step{_via(site)}",
                 column=column,
                 confidence=Confidence.MEDIUM,
             )
         )
     return findings
+
+
+# variables the runner sets; nobody outside the repository chooses them
+_RUNNER_VARIABLE = re.compile(r"^(GITHUB_[A-Z_]+|RUNNER_[A-Z_]+|HOME|PATH|PWD|CI)$")
+_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
+_WRITTEN_FIXED = (Control.FIXED, Control.STRUCTURED)
+
+
+def _fixed_value(site: Site, script: str, write: re.Match[str]) -> bool:
+    """The command that writes holds only literals, fixed contexts and runner variables."""
+    start = script.rfind("\n", 0, write.start()) + 1
+    command = script[start : write.start()]
+    if "$(" in command or "`" in command or "<<" in command:
+        return False
+    if any(t.control not in _WRITTEN_FIXED for t in site.taint(command)):
+        return False
+    for name in _VARIABLE.findall(command):
+        if _RUNNER_VARIABLE.match(name):
+            continue
+        text = site.env_text(name)
+        if text is None or any(t.control not in _WRITTEN_FIXED for t in site.taint(text.value)):
+            return False
+    return True
 
 
 def bot_conditions(run: JobRun) -> list[Finding]:
@@ -316,7 +398,7 @@ def _site_of(run: JobRun, text: Text) -> Path:
 def _bot_actor(expr: expressions.Expr) -> str | None:
     if isinstance(expr, expressions.Binary):
         sides = (expr.left, expr.right)
-        if expr.op in ("==", "!="):
+        if expr.op == "==":  # '!=' only keeps the bot out of a step
             names = [s.path for s in sides if isinstance(s, expressions.Context)]
             literals = [
                 s.value
@@ -328,7 +410,7 @@ def _bot_actor(expr: expressions.Expr) -> str | None:
                     return name
         return _bot_actor(expr.left) or _bot_actor(expr.right)
     if isinstance(expr, expressions.Unary):
-        return _bot_actor(expr.operand)
+        return None  # a negated check keeps bots out; it grants them nothing
     if isinstance(expr, expressions.Call):
         if expr.name in ("contains", "startswith", "endswith") and len(expr.args) == 2:
             first, second = expr.args

@@ -165,6 +165,7 @@ class Step:
     if_: Text | None = None
     continue_on_error: Text | None = None
     shell: str | None = None
+    working_directory: str | None = None
 
     @property
     def uses_ref(self) -> Uses | None:
@@ -201,6 +202,7 @@ class Job:
     environment: str | None = None
     container: Text | None = None
     services: tuple[Text, ...] = ()
+    outputs: Mapping[str, Text] = field(default_factory=_no_texts)  # job outputs (needs.*)
 
 
 @dataclass(frozen=True, slots=True)

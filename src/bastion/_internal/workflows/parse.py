@@ -277,6 +277,7 @@ def _job(reader: _Reader, job_id: str, key_node: yaml.Node, node: yaml.Node) -> 
         environment=environment_name,
         container=container_image,
         services=tuple(services),
+        outputs=reader.text_map(entries, "outputs"),
     )
 
 
@@ -290,6 +291,7 @@ def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
         name = reader.optional_text(entries, "name", "name")
         step_id = reader.optional_text(entries, "id", "id")
         shell = reader.optional_text(entries, "shell", "shell")
+        working = reader.optional_text(entries, "working-directory", "working-directory")
         steps.append(
             Step(
                 file=reader.path,
@@ -306,6 +308,7 @@ def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
                     entries, "continue-on-error", "continue-on-error"
                 ),
                 shell=shell.value if shell else None,
+                working_directory=working.value if working else None,
             )
         )
     return tuple(steps)

@@ -20,6 +20,7 @@ from bastion._internal.model import Confidence, Finding, Severity
 from bastion._internal.safe_read import read_text
 from bastion._internal.workflows.flow import JobRun, Site
 from bastion._internal.workflows.injection import ExecutionPoint
+from bastion._internal.workflows.model import is_commit_sha
 from bastion._internal.workflows.rules import finding
 
 PYPI_PUBLISH_ACTION = "pypa/gh-action-pypi-publish"
@@ -42,6 +43,21 @@ BUILD_COMMAND = re.compile(
 RELEASE_ACTIONS = frozenset(
     {PYPI_PUBLISH_ACTION, "softprops/action-gh-release", "actions/upload-release-asset"}
 )
+# setup actions that restore a cache without being asked: slug -> (input, first major version)
+CACHE_BY_DEFAULT = {
+    "actions/setup-go": ("cache", 4),
+    "astral-sh/setup-uv": ("enable-cache", 5),
+    "actions/setup-node": ("package-manager-cache", 5),
+}
+_MAJOR = re.compile(r"^v?(\d+)")
+
+
+def _major(ref: str) -> int | None:
+    """The major version a tag names (``None`` for a SHA or a branch: assume the newest)."""
+    match = _MAJOR.match(ref)
+    return int(match.group(1)) if match is not None and not is_commit_sha(ref) else None
+
+
 _SCRIPT_CALL = re.compile(
     r"(?:^|[\s;&|])(?:bash\s+|sh\s+|python3?\s+)?\.?/?([\w./-]+\.(?:sh|py))\b"
 )
@@ -68,16 +84,17 @@ def cache_steps(run: JobRun) -> list[CacheStep]:
         path = uses.subpath
         if slug == "actions/cache" and path in ("", "restore"):
             found.append(CacheStep(site, f"{uses.raw}"))
-        elif slug in ("actions/setup-python", "actions/setup-node", "actions/setup-java"):
+        elif slug in ("actions/setup-python", "actions/setup-java"):
             if "cache" in with_ and with_["cache"].value.strip():
                 found.append(CacheStep(site, f"{uses.raw} with cache: {with_['cache'].value}"))
-        elif slug == "actions/setup-go":
-            if with_.get("cache") is None or with_["cache"].value.strip().lower() != "false":
-                found.append(CacheStep(site, f"{uses.raw} (caches by default)"))
-        elif slug == "astral-sh/setup-uv":
-            enabled = with_.get("enable-cache")
-            if enabled is None or enabled.value.strip().lower() != "false":
-                found.append(CacheStep(site, f"{uses.raw} (enable-cache is on by default)"))
+        elif slug in CACHE_BY_DEFAULT:
+            input_name, since = CACHE_BY_DEFAULT[slug]
+            value = with_.get(input_name)
+            if value is not None:
+                if value.value.strip().lower() not in ("false", ""):
+                    found.append(CacheStep(site, f"{uses.raw} with {input_name}: {value.value}"))
+            elif _major(uses.ref) is None or (_major(uses.ref) or 0) >= since:
+                found.append(CacheStep(site, f"{uses.raw} (caches by default from v{since})"))
         elif slug == "swatinem/rust-cache":
             found.append(CacheStep(site, uses.raw))
     return found
@@ -109,7 +126,7 @@ def _release_triggered(run: JobRun) -> bool:
 def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Finding]:
     """Caches restored in release jobs; one chain finding when a privileged writer exists."""
     findings = []
-    writer = points[0] if points else None
+    writers = [(point, _saved(runs, point)) for point in points]
     for run in runs:
         release = release_point(run)
         if release is None:
@@ -117,9 +134,8 @@ def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Fi
         caches = cache_steps(run)
         if not caches:
             continue
-        if writer is not None:
-            writer_run = next((r for r in runs if writer.site in r.sites), None)
-            saved = cache_steps(writer_run) if writer_run is not None else []
+        if writers:
+            writer, saved = _best_writer(writers, caches[0])
             findings.append(_chain(writer, saved, caches[0], release))
             continue
         for cache in caches:
@@ -137,13 +153,40 @@ def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Fi
     return findings
 
 
+def _saved(runs: list[JobRun], point: ExecutionPoint) -> list[CacheStep]:
+    """The caches the job of ``point`` saves after the untrusted code ran."""
+    run = next((r for r in runs if point.site in r.sites), None)
+    if run is None:
+        return []
+    after = run.sites.index(point.site)
+    return [c for c in cache_steps(run) if run.sites.index(c.site) >= after] or cache_steps(run)
+
+
+def _best_writer(
+    writers: list[tuple[ExecutionPoint, list[CacheStep]]], restored: CacheStep
+) -> tuple[ExecutionPoint, list[CacheStep]]:
+    """The writer whose job saves the same kind of cache, else one that saves any, else any."""
+    kind = _cache_kind(restored)
+    for point, saved in writers:
+        same = [c for c in saved if _cache_kind(c) == kind]
+        if same:
+            return point, same
+    return next(((p, s) for p, s in writers if s), writers[0])
+
+
+def _cache_kind(cache: CacheStep) -> str:
+    uses = cache.site.step.uses_ref
+    return uses.slug if uses is not None else ""
+
+
 def _chain(
     writer: ExecutionPoint, saved: list[CacheStep], cache: CacheStep, release: Site
 ) -> Finding:
     site = writer.site
     trigger_workflow = site.workflow.path
     links = [
-        f"trigger: {', '.join(_privileged(site))} ({trigger_workflow.as_posix()})",
+        f"trigger: {', '.join(writer.triggers or _privileged(site))} "
+        f"({trigger_workflow.as_posix()})",
         f"untrusted code runs: {writer.what} ({site.display.as_posix()}:{writer.line})",
         _writer_cache(site, saved),
         f"cache restored: {cache.what} ({cache.site.display.as_posix()}:{cache.site.step.line})",
