@@ -1,0 +1,169 @@
+"""The cache directory: content-addressed files and project pages, written by atomic rename.
+
+``files/ab/abcdef…`` holds a file under its sha256; it is written to
+``tmp/`` first, hashed while it streams, and renamed into place only when the
+hash is the one upstream declared, so a reader (this process, another
+worker, another instance sharing the folder) sees a whole verified file or
+none. ``pages/NAME.json`` holds a project page as read from upstream with its
+fetch time (before any policy: the policy runs on every answer).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from bastion._internal.inputs.common import parse_timestamp
+from bastion._internal.proxy.model import IndexFile, ProjectPage
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class IntegrityError(Exception):
+    """The bytes upstream sent are not the ones it declared (hash or size)."""
+
+
+class FileCache:
+    """One cache directory (created on first use)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tmp = root / "tmp"
+        self.pages = root / "pages"
+        self.files = root / "files"
+        for folder in (self.tmp, self.pages, self.files):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str) -> Path:
+        """Where the file with this sha256 lives (whether or not it is there)."""
+        if not _SHA256.match(sha256):
+            raise ValueError("not a sha256")
+        return self.files / sha256[:2] / sha256
+
+    def has(self, sha256: str) -> bool:
+        """True when the verified file is in the cache."""
+        return self.path(sha256).is_file()
+
+    async def store(self, chunks: AsyncIterator[bytes], sha256: str, limit: int) -> Path:
+        """Stream ``chunks`` into the cache as the file with ``sha256``; ``IntegrityError`` if not.
+
+        Nothing is left behind when the bytes are wrong, too many or the stream fails.
+        """
+        target = self.path(sha256)
+        digest = hashlib.sha256()
+        size = 0
+        handle, temp = tempfile.mkstemp(dir=self.tmp, prefix=sha256[:12] + ".")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                async for chunk in chunks:
+                    size += len(chunk)
+                    if size > limit:
+                        raise IntegrityError(f"larger than the limit of {limit} bytes")
+                    digest.update(chunk)
+                    out.write(chunk)
+            if digest.hexdigest() != sha256:
+                raise IntegrityError(
+                    f"sha256 mismatch: upstream declared {sha256}, sent {digest.hexdigest()}"
+                )
+            target.parent.mkdir(exist_ok=True)
+            Path(temp).replace(target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(temp).unlink()
+            raise
+        return target
+
+    def _page_file(self, name: str) -> Path:
+        return self.pages / f"{name}.json"
+
+    def save_page(self, page: ProjectPage) -> None:
+        """Keep a page (atomically replacing the previous one)."""
+        body = json.dumps(_page_to_json(page), separators=(",", ":"))
+        handle, temp = tempfile.mkstemp(dir=self.tmp, prefix="page.")
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as out:
+                out.write(body)
+            Path(temp).replace(self._page_file(page.name))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(temp).unlink()
+            raise
+
+    def load_page(self, name: str) -> ProjectPage | None:
+        """The kept page, or None (also for an unreadable one)."""
+        try:
+            data = json.loads(self._page_file(name).read_text(encoding="utf-8"))
+            return _page_from_json(data)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def page_names(self, limit: int = 100_000) -> list[str]:
+        """The projects with a kept page, sorted."""
+        names = []
+        for entry in os.scandir(self.pages):
+            if entry.name.endswith(".json"):
+                names.append(entry.name[:-5])
+                if len(names) >= limit:
+                    break
+        return sorted(names)
+
+
+def _when(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+def _page_to_json(page: ProjectPage) -> dict[str, Any]:
+    return {
+        "name": page.name,
+        "status": page.status,
+        "status_reason": page.status_reason,
+        "fetched_at": _when(page.fetched_at),
+        "files": [
+            {
+                "filename": f.filename,
+                "url": f.url,
+                "sha256": f.sha256,
+                "upload_time": _when(f.upload_time),
+                "size": f.size,
+                "requires_python": f.requires_python,
+                "yanked": f.yanked,
+                "core_metadata": f.core_metadata,
+                "provenance": f.provenance,
+                "version": f.version,
+            }
+            for f in page.files
+        ],
+    }
+
+
+def _page_from_json(data: dict[str, Any]) -> ProjectPage:
+    files = tuple(
+        IndexFile(
+            filename=str(f["filename"]),
+            url=str(f["url"]),
+            sha256=str(f["sha256"]),
+            upload_time=parse_timestamp(f["upload_time"]),
+            size=f["size"],
+            requires_python=f["requires_python"],
+            yanked=f["yanked"],
+            core_metadata=f["core_metadata"],
+            provenance=f["provenance"],
+            version=f["version"],
+        )
+        for f in data["files"]
+    )
+    return ProjectPage(
+        str(data["name"]),
+        files,
+        str(data["status"]),
+        str(data["status_reason"]),
+        parse_timestamp(data["fetched_at"]),
+    )
