@@ -77,19 +77,24 @@ def test_missing_include_names_the_including_line(make_project: MakeProject) -> 
     with pytest.raises(InputError) as caught:
         parse_requirements(root / "requirements.txt")
     assert caught.value.line == 2
-    assert "included file not found: nowhere.txt" in str(caught.value)
+    assert "included file not found: 'nowhere.txt'" in str(caught.value)
 
 
-def test_environment_variables_expand_like_pip(make_project: MakeProject) -> None:
+def test_environment_variables_expand_like_pip_and_are_never_kept(
+    make_project: MakeProject,
+) -> None:
+    # Issue 14.8: an expanded CI secret ended up in findings and SBOMs. The URL
+    # keeps the ${VAR} as written (so the credential rule sees no literal token).
     root = make_project(
         {
             "requirements.txt": "--extra-index-url https://${USER_X}:${TOKEN}@example.com/simple\n"
             "--index-url ${UNDEFINED}/simple\n"
         }
     )
-    source = parse_requirements(root / "requirements.txt", env={"USER_X": "me", "TOKEN": "s3"})
+    env = {"USER_X": "me", "TOKEN": "s3cr3t-token"}
+    source = parse_requirements(root / "requirements.txt", env=env)
     assert [i.value for i in source.indexes] == [
-        "https://me:s3@example.com/simple",
+        "https://${USER_X}:${TOKEN}@example.com/simple",
         "${UNDEFINED}/simple",
     ]
 

@@ -125,7 +125,7 @@ RULES = {
         _rule(
             "insecure-index",
             "InsecureIndex",
-            "An index is reached over plain HTTP or with TLS verification off.",
+            "An index or a direct URL is reached over plain HTTP or with TLS verification off.",
             "Anyone on the network path can serve different packages. Use https and drop "
             "`--trusted-host` / `verify_ssl = false`.",
             Severity.HIGH,
@@ -211,6 +211,8 @@ def _package_findings(source: DependencySource) -> Iterator[Finding]:
                     package,
                 )
             continue
+        if package.source_kind in (SourceKind.VCS, SourceKind.URL):
+            yield from _plain_transport(package)
         if package.source_kind is SourceKind.VCS:
             yield _vcs_finding(package)
             continue
@@ -294,6 +296,23 @@ def _vcs_finding(package: LockedPackage) -> Finding:
         "pin the full commit id (…@<40 hex chars>)",
         package,
     )
+
+
+def _plain_transport(package: LockedPackage) -> Iterator[Finding]:
+    """A direct URL fetched over plain http (or git://) is as open as an http index."""
+    url = package.source or ""
+    split = urlsplit(url.split("+", 1)[1] if url.startswith(_VCS_PREFIXES) else url)
+    if split.scheme in ("http", "git") and split.hostname not in ("localhost", "127.0.0.1", "::1"):
+        yield _finding(
+            "insecure-index",
+            f"{package.name} comes from {redact_url(url)} over plain {split.scheme}",
+            package.location,
+            "use https",
+            package,
+        )
+
+
+_VCS_PREFIXES = ("git+", "hg+", "svn+", "bzr+")
 
 
 def _index_findings(source: DependencySource) -> Iterator[Finding]:

@@ -5,12 +5,19 @@ error), ``--hash`` (several per line), line continuations, comments,
 environment markers, extras, editables, ``name @ url`` and VCS URLs, index
 options, ``--require-hashes`` and ``${VAR}`` expansion, as pip does. Nothing is
 fetched: a remote include is recorded so that the pinning layer can flag it.
+
+The file is untrusted: each included file is read once per run (a diamond of
+includes is linear, not exponential), includes must stay inside the project
+folder (``-r /etc/shadow`` is refused before it is opened), an error quotes at
+most a short, sanitised excerpt, and an expanded ``${VAR}`` value is never
+stored or printed (URLs keep the ``${VAR}`` as written, errors show it too).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,6 +31,7 @@ from packaging.utils import (
     parse_sdist_filename,
     parse_wheel_filename,
 )
+from packaging.version import InvalidVersion, Version
 
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import exact_version, is_full_commit, vcs_ref
@@ -35,15 +43,15 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.safe_read import read_text
+from bastion._internal.safe_read import excerpt, read_text
 
 MAX_INCLUDE_DEPTH = 32
 MAX_INCLUDED_FILES = 1000
 MAX_LOGICAL_LINE = 256 * 1024
 HEADER_LINES = 20  # where pip-compile and uv write the command that generated a file
 
-_COMMENT = re.compile(r"(^|\s+)#.*$")
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_PROJECT_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,200}[A-Za-z0-9])?")
 _VCS_SCHEMES = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
 _HASH_ALGORITHMS = frozenset(
@@ -83,11 +91,13 @@ class _State:
     """Accumulates what a top-level file and its includes describe."""
 
     env: Mapping[str, str]
+    root: Path  # includes must stay inside this folder
     packages: list[LockedPackage] = field(default_factory=list)
     constraints: list[LockedPackage] = field(default_factory=list)
     indexes: list[IndexSetting] = field(default_factory=list)
     require_hashes: bool = False
     files_read: set[Path] = field(default_factory=set)
+    visits: set[tuple[Path, bool]] = field(default_factory=set)  # (file, as constraints)
     header: list[str] = field(default_factory=list)  # the top file's first lines
 
 
@@ -97,10 +107,55 @@ class _Line:
     text: str
 
 
-def parse_requirements(path: Path, env: Mapping[str, str] | None = None) -> DependencySource:
-    """Read a requirements file and everything it includes into one dependency source."""
+@dataclass(frozen=True)
+class _Where:
+    """The line being read, and the ``${VAR}`` values expanded into it (never shown)."""
+
+    path: Path
+    number: int
+    secrets: Mapping[str, str] = field(default_factory=dict)  # expanded value -> "${NAME}"
+
+    def hide(self, text: str) -> str:
+        """``text`` with every expanded value put back as the ``${NAME}`` it came from."""
+        for value in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(value, self.secrets[value])
+        return text
+
+    def quote(self, text: str) -> str:
+        """A short, sanitised excerpt of ``text`` for an error, expanded values hidden."""
+        return excerpt(self.hide(text))
+
+    def fail(self, message: str) -> InputError:
+        return InputError(self.path, message, self.number)
+
+
+def project_root(top: Path) -> Path:
+    """The folder includes may not leave when the caller names none.
+
+    The nearest enclosing git work tree; else the working directory when the
+    file is inside it (and it is not ``/`` or the home folder); else the file's
+    own folder.
+    """
+    for folder in top.parents:
+        if (folder / ".git").exists():
+            return folder
+    cwd = Path.cwd().resolve()
+    if top.is_relative_to(cwd) and cwd not in (Path(cwd.anchor), Path.home().resolve()):
+        return cwd
+    return top.parent
+
+
+def parse_requirements(
+    path: Path, env: Mapping[str, str] | None = None, *, root: Path | None = None
+) -> DependencySource:
+    """Read a requirements file and everything it includes into one dependency source.
+
+    ``root`` is the folder that includes must stay inside (the project, or the
+    folder the user named); by default ``project_root(path)``.
+    """
     top = path.resolve()
-    state = _State(env=os.environ if env is None else env)
+    base = (root or project_root(top)).resolve()
+    state = _State(env=os.environ if env is None else env, root=base)
     _read_file(top, state, stack=(), constraint=False)
     packages = _apply_constraints(state.packages, state.constraints)
     hashed = state.require_hashes or any(p.has_hash for p in packages)
@@ -110,7 +165,7 @@ def parse_requirements(path: Path, env: Mapping[str, str] | None = None) -> Depe
         packages=tuple(packages),
         indexes=tuple(state.indexes),
         require_hashes=hashed,
-        generated_from=_generated_from(top, state.header),
+        generated_from=_generated_from(top, state.header, base),
         includes=tuple(sorted(state.files_read - {top})),
     )
 
@@ -118,15 +173,64 @@ def parse_requirements(path: Path, env: Mapping[str, str] | None = None) -> Depe
 def _read_file(path: Path, state: _State, stack: tuple[Path, ...], constraint: bool) -> None:
     if len(stack) > MAX_INCLUDE_DEPTH:
         raise InputError(stack[-1], f"includes nested deeper than {MAX_INCLUDE_DEPTH} files")
-    if len(state.files_read) >= MAX_INCLUDED_FILES:
+    if (path, constraint) in state.visits:
+        return  # read once per run: what it adds is already there
+    if path not in state.files_read and len(state.files_read) >= MAX_INCLUDED_FILES:
         raise InputError(stack[-1], f"more than {MAX_INCLUDED_FILES} included files")
+    state.visits.add((path, constraint))
     state.files_read.add(path)
     text = read_text(path)
     if not stack:
         state.header = text.splitlines()[:HEADER_LINES]
     for line in _logical_lines(path, text):
-        expanded = _ENV_VAR.sub(lambda m: state.env.get(m.group(1), m.group(0)), line.text)
-        _handle_line(path, line.number, expanded.strip(), state, (*stack, path), constraint)
+        expanded, secrets = _expand(line.text, state.env)
+        where = _Where(path, line.number, secrets)
+        marks = (len(state.packages), len(state.constraints), len(state.indexes))
+        try:
+            _handle_line(where, expanded.strip(), state, (*stack, path), constraint)
+        except InputError as exc:
+            if not secrets:
+                raise
+            raise InputError(exc.path, where.hide(exc.message), exc.line) from None
+        if secrets:
+            _hide_expanded(state, marks, where)
+
+
+def _expand(text: str, env: Mapping[str, str]) -> tuple[str, dict[str, str]]:
+    """Expand ``${NAME}`` (upper case, digits, ``_``) as pip does; unset names stay as written."""
+    secrets: dict[str, str] = {}
+
+    def value_of(match: re.Match[str]) -> str:
+        value = env.get(match.group(1))
+        if value is None:
+            return match.group(0)
+        if value:
+            secrets[value] = match.group(0)
+        return value
+
+    return _ENV_VAR.sub(value_of, text), secrets
+
+
+def _hide_expanded(state: _State, marks: tuple[int, int, int], where: _Where) -> None:
+    """Put ``${NAME}`` back into the URLs a line added: an expanded token is never kept."""
+    for items, start in ((state.packages, marks[0]), (state.constraints, marks[1])):
+        for i in range(start, len(items)):
+            if items[i].source is not None:
+                items[i] = replace(items[i], source=where.hide(items[i].source or ""))
+    for i in range(marks[2], len(state.indexes)):
+        state.indexes[i] = replace(state.indexes[i], value=where.hide(state.indexes[i].value))
+
+
+def _strip_comment(line: str) -> str:
+    """Drop a ``#`` comment: at the start, or after whitespace (pip's ``(^|\\s+)#.*$``).
+
+    A scan instead of pip's regex, which backtracks quadratically on a long run
+    of spaces without a ``#``.
+    """
+    index = line.find("#")
+    while index > 0 and not line[index - 1].isspace():
+        index = line.find("#", index + 1)
+    return line if index < 0 else line[:index]
 
 
 def _logical_lines(path: Path, text: str) -> Iterator[_Line]:
@@ -136,10 +240,10 @@ def _logical_lines(path: Path, text: str) -> Iterator[_Line]:
     for number, raw in enumerate(text.splitlines(), start=1):
         if not pending:
             start = number
-        if _COMMENT.sub("", raw).strip() == "" and raw.lstrip().startswith("#"):
+        if raw.lstrip().startswith("#"):
             # A comment line ends a continuation, as in pip.
             if pending:
-                yield _Line(start, _COMMENT.sub("", " ".join(pending)))
+                yield _Line(start, _strip_comment(" ".join(pending)))
                 pending = []
             continue
         if raw.endswith("\\") and not raw.endswith("\\\\"):
@@ -148,78 +252,90 @@ def _logical_lines(path: Path, text: str) -> Iterator[_Line]:
                 raise InputError(path, "continued line is too long", start)
             continue
         pending.append(raw)
-        joined = _COMMENT.sub("", " ".join(pending)).strip()
+        joined = _strip_comment(" ".join(pending)).strip()
         pending = []
         if joined:
             yield _Line(start, joined)
     if pending:
-        joined = _COMMENT.sub("", " ".join(pending)).strip()
+        joined = _strip_comment(" ".join(pending)).strip()
         if joined:
             yield _Line(start, joined)
 
 
-def _split_options(text: str) -> tuple[str, list[str]]:
-    """Split a line into the requirement part and its option tokens, as pip does."""
+def _split_options(where: _Where, text: str) -> tuple[str, list[str]]:
+    """Split a line into the requirement part and its option tokens, as pip does.
+
+    Like pip, only the options are shell-split (markers would not survive it).
+    """
     tokens = text.split()
     for i, token in enumerate(tokens):
         if token.startswith("-"):
-            return " ".join(tokens[:i]), tokens[i:]
+            try:
+                options = shlex.split(" ".join(tokens[i:]))
+            except ValueError as exc:
+                raise where.fail(f"cannot split the options: {exc}") from None
+            return " ".join(tokens[:i]), options
     return " ".join(tokens), []
 
 
-def _parse_options(path: Path, number: int, tokens: list[str]) -> list[tuple[str, str]]:
-    """Turn ``--opt value``, ``--opt=value`` and ``-rvalue`` tokens into pairs."""
+def _parse_options(where: _Where, tokens: list[str]) -> list[tuple[str, str]]:
+    """Turn ``--opt value``, ``--opt=value`` and ``-rvalue`` tokens into pairs.
+
+    A word after the options that no option takes (``--only-binary=:all: URL``)
+    is ignored, as pip's option parser ignores it: pip installs nothing from it.
+    """
     options: list[tuple[str, str]] = []
     i = 0
     while i < len(tokens):
         token = tokens[i]
+        i += 1
+        if not token.startswith("-"):
+            continue  # a stray positional word: pip drops it too
         name, value = token, ""
         if token.startswith("--") and "=" in token:
             name, value = token.split("=", 1)
         elif not token.startswith("--") and len(token) > 2 and token[:2] in _FILE_OPTIONS:
             name, value = token[:2], token[2:]
         if name not in _FILE_OPTIONS:
-            raise InputError(path, f"unknown option {name!r}", number)
+            raise where.fail(f"unknown option {where.quote(name)}")
         takes_value = _FILE_OPTIONS[name]
         if takes_value and not value:
-            if i + 1 >= len(tokens):
-                raise InputError(path, f"option {name} needs a value", number)
-            i += 1
+            if i >= len(tokens):
+                raise where.fail(f"option {name} needs a value")
             value = tokens[i]
+            i += 1
         elif not takes_value and value:
-            raise InputError(path, f"option {name} takes no value", number)
+            raise where.fail(f"option {name} takes no value")
         options.append((name, value))
-        i += 1
     return options
 
 
 def _handle_line(
-    path: Path,
-    number: int,
+    where: _Where,
     text: str,
     state: _State,
     stack: tuple[Path, ...],
     constraint: bool,
 ) -> None:
-    requirement_text, option_tokens = _split_options(text)
-    options = _parse_options(path, number, option_tokens)
-    location = Location(path, number)
+    requirement_text, option_tokens = _split_options(where, text)
+    options = _parse_options(where, option_tokens)
+    location = Location(where.path, where.number)
     if requirement_text:
         bad = [name for name, _ in options if name not in _PER_REQUIREMENT_OPTIONS]
         if bad:
-            raise InputError(path, f"option {bad[0]} cannot follow a requirement", number)
-        hashes = _parse_hashes(path, number, [v for n, v in options if n == "--hash"])
-        package = _parse_requirement(path, number, requirement_text, hashes)
+            raise where.fail(f"option {bad[0]} cannot follow a requirement")
+        hashes = _parse_hashes(where, [v for n, v in options if n == "--hash"])
+        package = _parse_requirement(where, requirement_text, hashes)
         (state.constraints if constraint else state.packages).append(package)
         return
     for name, value in options:
         if name in _PER_REQUIREMENT_OPTIONS:
-            raise InputError(path, f"option {name} must follow a requirement", number)
+            raise where.fail(f"option {name} must follow a requirement")
         if name in ("-r", "--requirement", "-c", "--constraint"):
             is_constraint = constraint or name in ("-c", "--constraint")
-            _include(path, number, value, state, stack, is_constraint)
+            _include(where, value, state, stack, is_constraint)
         elif name in ("-e", "--editable"):
-            package = _parse_editable(path, number, value)
+            package = _parse_url_or_path(where, value, {}, editable=True)
             (state.constraints if constraint else state.packages).append(package)
         elif name in ("-i", "--index-url"):
             state.indexes.append(IndexSetting("index-url", value, location))
@@ -236,8 +352,7 @@ def _handle_line(
 
 
 def _include(
-    path: Path,
-    number: int,
+    where: _Where,
     value: str,
     state: _State,
     stack: tuple[Path, ...],
@@ -245,44 +360,51 @@ def _include(
 ) -> None:
     scheme = urlsplit(value).scheme.lower()
     if scheme in ("http", "https", "ftp"):
-        state.indexes.append(IndexSetting("remote-include", value, Location(path, number)))
+        location = Location(where.path, where.number)
+        state.indexes.append(IndexSetting("remote-include", value, location))
         return
     target = Path(unquote(value[len("file://") :])) if scheme == "file" else Path(value)
     if not target.is_absolute():
-        target = path.parent / target
-    target = target.resolve()
+        target = where.path.parent / target
+    target = target.resolve()  # symlinks followed: where the bytes really are
+    if not target.is_relative_to(state.root):
+        # Refused before it is opened: a hostile file must not learn whether
+        # /etc/shadow exists, let alone have its first line printed.
+        raise where.fail(f"include {where.quote(value)} is outside the project folder {state.root}")
     if target in stack:
         chain = " -> ".join(p.name for p in (*stack[stack.index(target) :], target))
-        raise InputError(path, f"include cycle: {chain}", number)
+        raise where.fail(f"include cycle: {chain}")
     if not target.is_file():
-        raise InputError(path, f"included file not found: {value}", number)
+        raise where.fail(f"included file not found: {where.quote(value)}")
     _read_file(target, state, stack, constraint)
 
 
-def _parse_hashes(path: Path, number: int, values: list[str]) -> dict[str, tuple[str, ...]]:
+def _parse_hashes(where: _Where, values: list[str]) -> dict[str, tuple[str, ...]]:
     hashes: dict[str, list[str]] = {}
     for value in values:
         algo, sep, digest = value.partition(":")
         algo = algo.lower()
         if not sep or not digest:
-            raise InputError(path, f"--hash must be ALGORITHM:DIGEST, got {value!r}", number)
+            raise where.fail(f"--hash must be ALGORITHM:DIGEST, got {where.quote(value)}")
         if algo not in _HASH_ALGORITHMS:
-            raise InputError(path, f"unknown hash algorithm {algo!r}", number)
+            raise where.fail(f"unknown hash algorithm {where.quote(algo)}")
         hashes.setdefault(algo, []).append(digest.lower())
     return {algo: tuple(digests) for algo, digests in hashes.items()}
 
 
 def _parse_requirement(
-    path: Path, number: int, text: str, hashes: dict[str, tuple[str, ...]]
+    where: _Where, text: str, hashes: dict[str, tuple[str, ...]]
 ) -> LockedPackage:
-    location = Location(path, number)
+    location = Location(where.path, where.number)
     if _looks_like_url_or_path(text):
-        return _parse_url_or_path(path, number, text, hashes, editable=False)
+        return _parse_url_or_path(where, text, hashes, editable=False)
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
         first = str(exc).splitlines()[0]
-        raise InputError(path, f"invalid requirement {text!r}: {first}", number) from None
+        # packaging's message quotes the whole line: keep only its first words.
+        reason = where.quote(first.split(":", 1)[0]) if ":" in first else "not PEP 508"
+        raise where.fail(f"invalid requirement {where.quote(text)}: {reason}") from None
     markers = str(req.marker) if req.marker else None
     extras = tuple(sorted(req.extras))
     name = canonicalize_name(req.name)
@@ -301,7 +423,9 @@ def _parse_requirement(
     )
 
 
-_NAME_AT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(\[[^\]]*\])?\s*@")
+# PEP 508 "name [extras] @": one optional extras group between two runs of spaces
+# that cannot trade characters (no quadratic backtracking on long space runs).
+_NAME_AT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*\s*(?:\[[^\]]*\]\s*)?@")
 
 
 def _looks_like_url_or_path(text: str) -> bool:
@@ -316,34 +440,29 @@ def _looks_like_url_or_path(text: str) -> bool:
     return "/" in head or head.lower().endswith(_ARCHIVE_SUFFIXES)
 
 
-def _parse_editable(path: Path, number: int, value: str) -> LockedPackage:
-    return _parse_url_or_path(path, number, value, {}, editable=True)
-
-
 def _parse_url_or_path(
-    path: Path,
-    number: int,
+    where: _Where,
     text: str,
     hashes: dict[str, tuple[str, ...]],
     editable: bool,
 ) -> LockedPackage:
-    location = Location(path, number)
+    location = Location(where.path, where.number)
     target, _, marker_text = text.partition(" ;")
     if not marker_text and ";" in target and "://" not in target:
         target, _, marker_text = target.partition(";")
     target = target.strip()
     markers = marker_text.strip() or None
     extras: tuple[str, ...] = ()
-    extras_match = re.search(r"\[([^\]]*)\]$", target)
-    if extras_match and "://" not in target:
-        extras = tuple(sorted(e.strip() for e in extras_match.group(1).split(",") if e.strip()))
-        target = target[: extras_match.start()]
-    name = _name_from_target(target)
-    if name is None:
-        raise InputError(
-            path, f"cannot tell the project name of {target!r} (add #egg=NAME)", number
-        )
-    return _url_package(location, name, target, hashes, markers, extras, editable)
+    if target.endswith("]") and "://" not in target and "[" in target:
+        opening = target.rindex("[")
+        inner = target[opening + 1 : -1]
+        extras = tuple(sorted(e.strip() for e in inner.split(",") if e.strip()))
+        target = target[:opening]
+    named = _name_from_target(target)
+    if named is None:
+        raise where.fail(f"cannot tell the project name of {where.quote(target)} (add #egg=NAME)")
+    name, version = named
+    return _url_package(location, name, target, hashes, markers, extras, editable, version)
 
 
 def _url_package(
@@ -354,6 +473,7 @@ def _url_package(
     markers: str | None,
     extras: tuple[str, ...],
     editable: bool,
+    version: str | None = None,
 ) -> LockedPackage:
     split = urlsplit(url)
     fragment_hashes = dict(hashes)
@@ -362,7 +482,7 @@ def _url_package(
         if algo.lower() in _HASH_ALGORITHMS and digest:
             fragment_hashes.setdefault(algo.lower(), ())
             fragment_hashes[algo.lower()] = (*fragment_hashes[algo.lower()], digest.lower())
-    version = _version_from_filename(split.path)
+    version = _version_from_filename(split.path) or version
     if url.startswith(_VCS_SCHEMES):
         ref = vcs_ref(url)
         return LockedPackage(
@@ -393,25 +513,69 @@ def _url_package(
     )
 
 
-def _name_from_target(target: str) -> str | None:
+def _name_from_target(target: str) -> tuple[str, str | None] | None:
+    """The project name (and version, when the URL says) of a bare URL or path."""
     split = urlsplit(target)
-    for part in split.fragment.split("&"):
-        key, _, value = part.partition("=")
-        if key == "egg" and value:
-            return canonicalize_name(value.split("[", 1)[0])
+    named = _name_from_fragment(split.fragment)
+    if named is not None:
+        return named
     filename = unquote(split.path.rstrip("/").rsplit("/", 1)[-1])
     if filename.endswith(".whl"):
         try:
-            return str(parse_wheel_filename(filename)[0])
+            wheel = parse_wheel_filename(filename)
         except InvalidWheelFilename:
             return None
+        return str(wheel[0]), str(wheel[1])
     try:
-        return str(parse_sdist_filename(filename)[0])
+        sdist = parse_sdist_filename(filename)
     except InvalidSdistFilename:
         pass
+    else:
+        return str(sdist[0]), str(sdist[1])
     if split.scheme in ("", "file") and filename and not target.startswith(_VCS_SCHEMES):
-        return canonicalize_name(Path(filename).name)
+        return canonicalize_name(Path(filename).name), None
     return None
+
+
+def _name_from_fragment(fragment: str) -> tuple[str, str | None] | None:
+    """``#egg=name``, ``#egg=name==1.0``, pip's legacy ``#egg=name-1.0`` and ``#name==1.0``.
+
+    Legacy pip split an egg fragment's version off at the first ``-`` followed
+    by a digit or ``dev`` (``package_to_requirement``); a fragment that is
+    itself ``name==version`` names the project the same way.
+    """
+    for part in fragment.split("&"):
+        key, equals, value = part.partition("=")
+        if key == "egg" and equals:
+            spec = value.split("[", 1)[0].strip()
+        elif "==" in part and not part.startswith(("subdirectory=", "egg=")):
+            spec = part.strip()
+        else:
+            continue
+        name, version = _split_egg(spec)
+        if _PROJECT_NAME.fullmatch(name):
+            return canonicalize_name(name), version
+    return None
+
+
+def _split_egg(spec: str) -> tuple[str, str | None]:
+    name, equals, pinned = spec.partition("==")
+    if equals:
+        return name.strip(), _valid_version(pinned.strip())
+    index = spec.find("-")
+    while index >= 0:
+        if spec[index + 1 : index + 2].isdigit() or spec.startswith("dev", index + 1):
+            version = _valid_version(spec[index + 1 :])
+            return (spec[:index], version) if version is not None else (spec, None)
+        index = spec.find("-", index + 1)
+    return spec, None
+
+
+def _valid_version(text: str) -> str | None:
+    try:
+        return str(Version(text))
+    except InvalidVersion:
+        return None
 
 
 def _version_from_filename(url_path: str) -> str | None:
@@ -446,7 +610,7 @@ def _apply_constraints(
 _COMMAND_LINE = re.compile(r"^#\s+(?:uv pip compile|pip-compile|pip compile)\b(.*)$")
 
 
-def _generated_from(path: Path, head: list[str]) -> tuple[Path, ...]:
+def _generated_from(path: Path, head: list[str], root: Path) -> tuple[Path, ...]:
     """The declared inputs named in a pip-compile or uv header, if the file has one.
 
     The tools write paths relative to where they ran, which is usually the
@@ -461,7 +625,9 @@ def _generated_from(path: Path, head: list[str]) -> tuple[Path, ...]:
             if token.startswith("-") or "=" in token:
                 continue
             if token.endswith(("pyproject.toml", ".in", "setup.cfg")):
-                inputs.append(_nearest(path.parent, token))
+                candidate = _nearest(path.parent, token)
+                if candidate.is_relative_to(root):  # a header naming /etc/... is ignored
+                    inputs.append(candidate)
     return tuple(inputs)
 
 
