@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "inventory": ("inventory", "inventory", "Which service release ships which component."),
     "db": ("db", "db", "The offline advisory database (OSV records for PyPI)."),
     "names": ("names", "names", "Judge package names: look-alikes, the approved list."),
+    "proxy": (
+        "proxy",
+        "proxy",
+        "A package index that holds new releases back and verifies every byte.",
+    ),
     "provenance": (
         "provenance",
         "provenance",
