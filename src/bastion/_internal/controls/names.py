@@ -1,7 +1,8 @@
 """The ``typosquat`` and ``approved-packages`` controls (threat typosquat).
 
 ``typosquat`` judges every locked name against the popularity corpus, names
-alone (no advisory data). ``approved-packages`` reports every locked package
+alone (no advisory data); a name on the approved-packages list was reviewed
+by a person and is not judged. ``approved-packages`` reports every locked package
 missing from the project's approved list, when one is configured.
 """
 
@@ -60,6 +61,16 @@ def locked_names(sources: Iterable[DependencySource]) -> Iterator[LockedPackage]
                 yield package
 
 
+def approved_names(config: Config) -> frozenset[str] | None:
+    """The approved-package list (inline and file), ``None`` when none is configured."""
+    if config.approved_packages is None and config.approved_packages_file is None:
+        return None
+    approved = set(config.approved_packages or ())
+    if config.approved_packages_file is not None:
+        approved |= read_approved(config.approved_packages_file)
+    return frozenset(approved)
+
+
 def typosquat_index(config: Config) -> TyposquatIndex:
     """The typosquat index over the configured corpus, with the configured exemptions."""
     return TyposquatIndex(
@@ -77,13 +88,17 @@ class TyposquatControl:
     threats: tuple[str, ...] = ("typosquat",)
 
     def run(self, project: Project) -> ControlResult:
-        """Judge every locked name."""
+        """Judge every locked name not on the approved list (a person reviewed those)."""
         packages = list(locked_names(project.inputs.sources))
         if not packages:
             return not_configured(self, "no packages to judge")
         index = typosquat_index(project.config)
+        approved = approved_names(project.config) or frozenset()
+        reviewed = [p for p in packages if p.name in approved]
         findings = []
         for package in packages:
+            if package.name in approved:
+                continue
             try:
                 found = index.judge(package.name)
             except ValueError:
@@ -106,13 +121,17 @@ class TyposquatControl:
                     location=package.location,
                     remediation=(
                         f"if you meant {found.imitates}, fix the name; if {package.name} is "
-                        "intended, waive 'typosquat' for it with a reason"
+                        "intended, review it and add it to the approved list ('bastion names "
+                        "approve'), or waive 'typosquat' for it with a reason"
                     ),
                     package=package.name,
                     version=package.version,
                 )
             )
-        detail = f"{len(packages)} names against {len(index.corpus)} popular names"
+        judged = len(packages) - len(reviewed)
+        detail = f"{judged} names against {len(index.corpus)} popular names"
+        if reviewed:
+            detail += f"; {len(reviewed)} on the approved-packages list not judged (reviewed)"
         return result(self, findings, detail)
 
 
@@ -125,11 +144,8 @@ class ApprovedPackagesControl:
 
     def run(self, project: Project) -> ControlResult:
         """Report packages not on the list."""
-        config = project.config
-        approved = set(config.approved_packages or ())
-        if config.approved_packages_file is not None:
-            approved |= read_approved(config.approved_packages_file)
-        elif config.approved_packages is None:
+        approved = approved_names(project.config)
+        if approved is None:
             return not_configured(self, "no approved-packages list configured")
         packages = list(locked_names(project.inputs.sources))
         findings = [
