@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing
@@ -19,10 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bastion._internal.advisories.osv import Advisory, ParseWarnings, parse_record
 from bastion._internal.errors import InputError
+from bastion._internal.safe_read import excerpt, read_bytes
 
 SCHEMA_VERSION = 1
 MAX_RECORD_BYTES = 16 * 1024 * 1024
@@ -90,48 +93,86 @@ def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
     OSV YAML (``*.yaml``/``*.yml``, as in pypa/advisory-database).
     """
     if source.is_dir():
-        total = 0
-        paths = sorted(p for p in source.rglob("*") if p.suffix in RECORD_SUFFIXES)
-        for count, path in enumerate(paths, start=1):
-            if count > MAX_RECORDS:
-                raise InputError(source, f"more than {MAX_RECORDS} records")
-            if path.is_symlink() or not path.is_file():
-                continue
-            size = path.stat().st_size
-            total += size
-            if total > MAX_TOTAL_BYTES:
-                raise InputError(source, "more than 4 GiB of records")
-            if size > MAX_RECORD_BYTES:
-                yield path.name, b""  # counted as too large by the caller
-                continue
-            yield path.name, path.read_bytes()
+        yield from _folder_records(source)
         return
+    with _open_regular(source) as handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+            raise InputError(source, f"not a readable zip archive: {exc}") from None
+        with archive:
+            yield from _archive_records(source, archive)
+
+
+def _folder_records(source: Path) -> Iterator[tuple[str, bytes]]:
+    total = 0
+    paths = sorted(p for p in source.rglob("*") if p.suffix in RECORD_SUFFIXES)
+    for count, path in enumerate(paths, start=1):
+        if count > MAX_RECORDS:
+            raise InputError(source, f"more than {MAX_RECORDS} records")
+        if path.is_symlink() or not path.is_file():
+            continue
+        size = path.stat().st_size
+        total += size
+        if total > MAX_TOTAL_BYTES:
+            raise InputError(source, "more than 4 GiB of records")
+        if size > MAX_RECORD_BYTES:
+            yield path.name, b""  # counted as too large by the caller
+            continue
+        yield path.name, read_bytes(path, limit=MAX_RECORD_BYTES)
+
+
+def _open_regular(source: Path) -> BinaryIO:
+    """Open an archive to import: a regular file only (a FIFO would block, a device never end)."""
     try:
-        archive = zipfile.ZipFile(source)
+        descriptor = os.open(source, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         raise InputError(source, "file not found") from None
-    except (zipfile.BadZipFile, OSError) as exc:
-        raise InputError(source, f"not a readable zip archive: {exc}") from None
-    with archive:
-        members = [m for m in archive.infolist() if not m.is_dir()]
-        if len(members) > MAX_RECORDS:
-            raise InputError(source, f"more than {MAX_RECORDS} records")
-        if sum(m.file_size for m in members) > MAX_TOTAL_BYTES:
-            raise InputError(source, "archive expands to more than 4 GiB")
-        for member in members:
-            if not member.filename.endswith(".json"):
-                continue
-            if member.file_size > MAX_RECORD_BYTES:
-                yield member.filename, b""
-                continue
-            try:
-                with archive.open(member) as handle:
-                    data = handle.read(MAX_RECORD_BYTES + 1)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise InputError(
-                    source, f"corrupt archive member {member.filename}: {exc}"
-                ) from None
-            yield member.filename, data
+    except OSError as exc:
+        raise InputError(source, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise InputError(source, "not a regular file or folder (a FIFO or device is never read)")
+    return os.fdopen(descriptor, "rb")
+
+
+# Compression methods the standard library reads; anything else (and encryption) is refused
+# by name before a member is opened, instead of a NotImplementedError or RuntimeError.
+_READABLE_METHODS = {
+    zipfile.ZIP_STORED: "stored",
+    zipfile.ZIP_DEFLATED: "deflate",
+    zipfile.ZIP_BZIP2: "bzip2",
+    zipfile.ZIP_LZMA: "lzma",
+}
+
+
+def _archive_records(source: Path, archive: zipfile.ZipFile) -> Iterator[tuple[str, bytes]]:
+    members = [m for m in archive.infolist() if not m.is_dir()]
+    if len(members) > MAX_RECORDS:
+        raise InputError(source, f"more than {MAX_RECORDS} records")
+    if sum(m.file_size for m in members) > MAX_TOTAL_BYTES:
+        raise InputError(source, "archive expands to more than 4 GiB")
+    for member in members:
+        if not member.filename.endswith(".json"):
+            continue
+        shown = excerpt(member.filename)
+        if member.flag_bits & 0x1:
+            raise InputError(source, f"archive member {shown} is encrypted")
+        if member.compress_type not in _READABLE_METHODS:
+            method = member.compress_type
+            raise InputError(source, f"archive member {shown} uses compression method {method}")
+        if member.file_size > MAX_RECORD_BYTES:
+            yield member.filename, b""
+            continue
+        try:
+            with archive.open(member) as handle:
+                data = handle.read(MAX_RECORD_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, RuntimeError) as exc:
+            reason = excerpt(str(exc) or type(exc).__name__)
+            raise InputError(source, f"corrupt archive member {shown}: {reason}") from None
+        except NotImplementedError:
+            raise InputError(source, f"archive member {shown}: unsupported format") from None
+        yield member.filename, data
 
 
 def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str] | None:
@@ -142,7 +183,7 @@ def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, 
     if name.endswith(".json"):
         try:
             raw = json.loads(data)
-        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        except (ValueError, RecursionError):  # JSONDecodeError, bad UTF-8, 4,300+ digit integers
             warnings.add("record is not JSON")
             return None
     else:
@@ -161,6 +202,8 @@ def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, 
 
 def import_records(source: Path, db_path: Path) -> ImportResult:
     """Import an OSV zip or directory into ``db_path`` atomically and incrementally."""
+    if not source.is_dir():
+        _open_regular(source).close()  # refuse a FIFO or device before any file is written
     db_path.parent.mkdir(parents=True, exist_ok=True)
     temp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)
