@@ -99,6 +99,7 @@ class LocalUpstream:
 
     projects: dict[str, list[Dist]] = field(default_factory=dict)
     html_only: bool = False
+    json_api: bool = False  # serve PyPI's /pypi/NAME/json (upload times for an HTML upstream)
     raw_pages: dict[str, tuple[int, str, bytes, dict[str, str]]] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
     url: str = ""
@@ -141,6 +142,19 @@ class LocalUpstream:
         body = {"meta": {"api-version": "1.1"}, "name": project, "files": entries}
         return 200, "application/vnd.pypi.simple.v1+json", json.dumps(body).encode(), {}
 
+    def _json_api(self, project: str) -> tuple[int, str, bytes]:
+        files = self.projects.get(project)
+        if files is None:
+            return 404, "text/plain", b""
+        releases: dict[str, list[dict[str, object]]] = {}
+        for d in files:
+            version = d.filename.split("-")[1]
+            when = d.uploaded.strftime("%Y-%m-%dT%H:%M:%S.%fZ") if d.uploaded else None
+            releases.setdefault(version, []).append(
+                {"filename": d.filename, "upload_time_iso_8601": when}
+            )
+        return 200, "application/json", json.dumps({"releases": releases}).encode()
+
     def _file(self, filename: str) -> bytes | None:
         for files in self.projects.values():
             for d in files:
@@ -165,6 +179,8 @@ class LocalUpstream:
                 if self.path.startswith("/simple/"):
                     project = self.path[len("/simple/") :].strip("/")
                     status, content_type, body, headers = upstream._page(project)
+                elif self.path.startswith("/pypi/") and upstream.json_api:
+                    status, content_type, body = upstream._json_api(self.path.split("/")[2])
                 elif self.path.startswith("/files/"):
                     data = upstream._file(self.path[len("/files/") :])
                     if upstream.slow_files:
