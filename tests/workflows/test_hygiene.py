@@ -94,9 +94,11 @@ def test_unpinned_uses(tmp_path: Path) -> None:
       b:
         uses: org/workflows/.github/workflows/ci.yml@v2
     """
-    found = of_rule(audit(tmp_path, {"u.yml": workflow}), "unpinned-uses")
+    result = audit(tmp_path, {"u.yml": workflow})
+    found = of_rule(result, "unpinned-uses")
+    images = of_rule(result, "unpinned-images")
+    assert [(where(f)[1], f.severity) for f in images] == [(6, Severity.MEDIUM)]  # a tag
     assert [(where(f)[1], f.severity) for f in found] == [
-        (6, Severity.MEDIUM),  # container image without digest
         (11, Severity.LOW),  # GitHub's own action on a tag
         (12, Severity.HIGH),  # a branch
         (13, Severity.MEDIUM),  # a tag
@@ -104,6 +106,36 @@ def test_unpinned_uses(tmp_path: Path) -> None:
         (17, Severity.MEDIUM),  # docker:// without digest
         (19, Severity.MEDIUM),  # reusable workflow on a tag
     ]
+
+
+def test_unpinned_images_by_tag_and_without(tmp_path: Path) -> None:
+    workflow = f"""\
+    on: push
+    permissions: {{}}
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        container:
+          image: ghcr.io/org/builder
+        services:
+          redis:
+            image: redis:latest
+          db:
+            image: postgres:16.4
+          pinned:
+            image: postgres:16.4@sha256:{"d" * 64}
+          chosen:
+            image: ${{{{ matrix.image }}}}
+        steps:
+          - run: make
+    """
+    found = of_rule(audit(tmp_path, {"i.yml": workflow}), "unpinned-images")
+    assert [(where(f)[1], f.severity) for f in found] == [
+        (7, Severity.HIGH),  # no tag at all
+        (10, Severity.HIGH),  # latest
+        (12, Severity.MEDIUM),  # a tag that can be re-pushed
+    ]
+    assert "no tag" in found[0].message and "'16.4'" in found[2].message
 
 
 def test_unpinned_uses_fixed(tmp_path: Path) -> None:

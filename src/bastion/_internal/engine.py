@@ -38,6 +38,7 @@ def run_check(
     exclude: Sequence[str] = (),
     include: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None,
+    zizmor_ignores: bool = True,
 ) -> Report:
     """Run every available control on the project at ``path`` and build the report.
 
@@ -79,7 +80,13 @@ def run_check(
     chosen = (
         list(controls)
         if controls is not None
-        else default_controls(advisory_db, online=online, now=now, actions_dirs=actions_dirs)
+        else default_controls(
+            advisory_db,
+            online=online,
+            now=now,
+            actions_dirs=actions_dirs,
+            zizmor_ignores=zizmor_ignores,
+        )
     )
     known_ids = [c.id for c in default_controls()]
     unknown = config.disable - {c.id for c in chosen} - set(known_ids)

@@ -150,6 +150,12 @@ def report_options(command: Callable[..., None]) -> Callable[..., None]:
             type=click.Path(path_type=Path, file_okay=False, exists=True),
             help="Local copies of remote actions as OWNER/REPO/REF/... (repeatable).",
         ),
+        click.option(
+            "--no-zizmor-ignores",
+            "no_zizmor_ignores",
+            is_flag=True,
+            help="Do not honour zizmor's ignore comments and zizmor.yml in the workflow audit.",
+        ),
         *discovery_options(),
         click.option(
             "--all",
@@ -247,7 +253,13 @@ def run_report(
     if only_advisories:
         controls = [AdvisoryControl(db_path)]
     elif only_workflows:
-        controls = [WorkflowControl(actions_dirs, online=options["online"])]
+        controls = [
+            WorkflowControl(
+                actions_dirs,
+                online=options["online"],
+                zizmor_ignores=not options["no_zizmor_ignores"],
+            )
+        ]
     return run_check(
         path or Path(),
         config_path=options["config_path"],
@@ -264,4 +276,5 @@ def run_report(
         exclude=tuple(options["exclude"]),
         include=tuple(options["include"]),
         progress=progress_reporter(fmt),
+        zizmor_ignores=not options["no_zizmor_ignores"],
     )

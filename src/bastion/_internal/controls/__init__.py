@@ -42,6 +42,7 @@ def default_controls(
     online: bool = False,
     now: datetime | None = None,
     actions_dirs: tuple[Path, ...] = (),
+    zizmor_ignores: bool = True,
 ) -> list[Control]:
     """Every control ``bastion check`` runs, in report order.
 
@@ -59,7 +60,7 @@ def default_controls(
         ApprovedPackagesControl(),
         CooldownControl(advisory_db, now, client),
         RuffSecurityControl(),
-        WorkflowControl(actions_dirs, online=online),
+        WorkflowControl(actions_dirs, online=online, zizmor_ignores=zizmor_ignores),
         SbomControl(),
         WatchControl(),
     ]

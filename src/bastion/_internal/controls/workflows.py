@@ -30,10 +30,12 @@ class WorkflowControl:
         *,
         online: bool = False,
         cache_dir: Path | None = None,
+        zizmor_ignores: bool = True,
     ) -> None:
         self.actions_dirs = actions_dirs
         self.online = online
         self.cache_dir = cache_dir
+        self.zizmor_ignores = zizmor_ignores
 
     def run(self, project: Project) -> ControlResult:
         """Audit the workflows; ``not-configured`` when the repository has none."""
@@ -53,6 +55,7 @@ class WorkflowControl:
             ignores=project.config.workflow_ignores,
             config_path=project.config.path,
             exclude=project.config.exclude,
+            zizmor_ignores=self.zizmor_ignores,
         )
         detail = f"{audit.workflows} workflow(s), {audit.actions} action(s) audited"
         if audit.suppressed:

@@ -12,7 +12,14 @@ from bastion._internal.errors import InputError
 from bastion._internal.inputs.discovery import find_files
 from bastion._internal.model import Finding, Location, WaivedFinding
 from bastion._internal.safe_read import read_text
-from bastion._internal.workflows import hygiene, injection, publishing, suppress, wiring
+from bastion._internal.workflows import (
+    hygiene,
+    injection,
+    publishing,
+    suppress,
+    wiring,
+    zizmor,
+)
 from bastion._internal.workflows.flow import JobRun, expand
 from bastion._internal.workflows.injection import ExecutionPoint
 from bastion._internal.workflows.model import Action, Job, Workflow
@@ -80,8 +87,13 @@ def audit_repository(
     ignores: Iterable[suppress.ConfiguredIgnore] = (),
     config_path: Path | None = None,
     exclude: Sequence[str] = (),
+    zizmor_ignores: bool = True,
 ) -> WorkflowAudit:
-    """Audit every workflow and action of the repository at ``root``."""
+    """Audit every workflow and action of the repository at ``root``.
+
+    ``zizmor_ignores``: honour zizmor's ignore comments and configuration for the
+    rules bastion shares with it (each such finding is reported as waived).
+    """
     root = root.resolve()
     resolver = Resolver(root, actions_dirs, cache_dir, online)
     findings: list[Finding] = []
@@ -129,8 +141,16 @@ def audit_repository(
     findings += wiring.fail_open(invocations)
     for error in resolver.errors:
         findings.append(_unreadable(error))
+    zizmor_config = None
+    if zizmor_ignores:
+        try:
+            zizmor_config = zizmor.load_config(root)
+        except InputError as exc:
+            findings.append(_unreadable(exc))
     shown = [_relative_messages(f, root) for f in _deduplicated(findings)]
-    kept, waived = suppress.apply(shown, root, texts, ignores, config_path)
+    kept, waived = suppress.apply(
+        shown, root, texts, ignores, config_path, zizmor_config, zizmor_ignores
+    )
     followed = resolver.resolved_count()
     return WorkflowAudit(
         root=root,

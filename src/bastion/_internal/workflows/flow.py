@@ -317,11 +317,11 @@ def step_output(site: Site, step_id: str, name: str, depth: int) -> tuple[Taint,
             found.append(Taint(f"steps.{step_id}.outputs.{name}", Control.UNKNOWN))
         found.extend(_taint_text(origin, value, depth))
         for variable in _SHELL_VARIABLE.findall(value):
-            text = origin.env_text(variable)
-            if text is not None:
+            env_value = origin.env_text(variable)
+            if env_value is not None:
                 found.extend(
                     Taint(t.path, t.control, (f"env.{variable}", *t.route))
-                    for t in _taint_text(origin, text.value, depth + 1)
+                    for t in _taint_text(origin, env_value.value, depth + 1)
                 )
             elif not variable.startswith(("GITHUB_", "RUNNER_")):
                 found.append(Taint(f"steps.{step_id}.outputs.{name}", Control.UNKNOWN))

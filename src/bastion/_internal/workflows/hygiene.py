@@ -129,7 +129,9 @@ def unpinned_uses(run: JobRun, seen: set[tuple[str, int]]) -> list[Finding]:
 
 def _unpinned(text: Text, display: Path, image: bool) -> Finding | None:
     value = text.value.strip()
-    if image or value.startswith("docker://"):
+    if image:
+        return _unpinned_image(text, display)
+    if value.startswith("docker://"):
         if "${{" in value or "@sha256:" in value:
             return None
         return finding(
@@ -158,6 +160,28 @@ def _unpinned(text: Text, display: Path, image: bool) -> Finding | None:
         text.line,
         f"{value!r} follows {kind} ({uses.ref}): whoever can push to {uses.slug} changes "
         "what runs here",
+        column=text.column,
+        severity=severity,
+    )
+
+
+def _unpinned_image(text: Text, display: Path) -> Finding | None:
+    """``container:``/``services:`` images: a digest pins them, a tag can be re-pushed."""
+    value = text.value.strip()
+    if not value or "${{" in value or "@sha256:" in value:
+        return None
+    name = value.rsplit("/", 1)[-1]
+    tag = name.partition(":")[2]
+    if not tag or tag == "latest":
+        severity, kind = Severity.HIGH, "no tag" if not tag else "the latest tag"
+    else:
+        severity, kind = Severity.MEDIUM, f"the tag {tag!r}"
+    return finding(
+        "unpinned-images",
+        display,
+        text.line,
+        f"image {value!r} follows {kind}: whoever can push to its registry changes what "
+        "runs in this job",
         column=text.column,
         severity=severity,
     )

@@ -55,6 +55,13 @@ RULES = {
             Severity.MEDIUM,
         ),
         _rule(
+            "unpinned-images",
+            "UnpinnedImages",
+            "Job container or service image not pinned to a digest",
+            "Pin the image by digest: image:tag@sha256:<digest>.",
+            Severity.MEDIUM,
+        ),
+        _rule(
             "cache-poisoning",
             "CachePoisoning",
             "Release job restores a cache an attacker can write",

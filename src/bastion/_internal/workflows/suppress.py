@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bastion._internal.model import Finding, Location, WaivedFinding, Waiver
+from bastion._internal.workflows import zizmor
 
 _COMMENT = re.compile(r"#\s*bastion:\s*ignore\[([A-Za-z0-9_,\s-]+)\]\s*(.*)$")
 NEVER = datetime.max.replace(tzinfo=UTC)
@@ -72,9 +73,18 @@ def apply(
     texts: Mapping[Path, str],
     ignores: Iterable[ConfiguredIgnore],
     config_path: Path | None,
+    zizmor_config: zizmor.Config | None = None,
+    zizmor_ignores: bool = False,
 ) -> tuple[list[Finding], list[WaivedFinding]]:
-    """Split findings into those kept and those suppressed (with the suppression as a waiver)."""
+    """Split findings into those kept and those suppressed (with the suppression as a waiver).
+
+    With ``zizmor_ignores``, zizmor's comments and ``zizmor_config`` also waive
+    the findings of the rules bastion shares with zizmor.
+    """
     scanned = {path: scan(text) for path, text in texts.items()}
+    zizmor_comments = (
+        {path: zizmor.comments(text) for path, text in texts.items()} if zizmor_ignores else {}
+    )
     ignore_list = list(ignores)
     kept: list[Finding] = []
     waived: list[WaivedFinding] = []
@@ -92,11 +102,32 @@ def apply(
             waiver = Waiver(
                 finding.rule_id, inline.reason, NEVER, Location(location.path, inline.line)
             )
+        if waiver is None and zizmor_ignores and finding.rule_id in zizmor.SHARED_RULES:
+            waiver = _zizmor(finding, location, zizmor_comments, zizmor_config)
         if waiver is None:
             kept.append(finding)
         else:
             waived.append(WaivedFinding(finding, waiver))
     return kept, waived
+
+
+def _zizmor(
+    finding: Finding,
+    location: Location,
+    comments: Mapping[Path, Mapping[int, tuple[frozenset[str], int]]],
+    config: zizmor.Config | None,
+) -> Waiver | None:
+    """The zizmor ignore that covers ``finding`` (comment first, then the configuration)."""
+    rule = zizmor.SHARED_RULES[finding.rule_id]
+    comment = comments.get(location.path, {}).get(location.line or 0)
+    if comment is not None and rule in comment[0]:
+        reason = f"zizmor: ignore[{rule}] comment on line {comment[1]}"
+        return Waiver(finding.rule_id, reason, NEVER, Location(location.path, comment[1]))
+    if config is not None and location.path in comments:  # only the repository's own files
+        ignored = config.waives(rule, location.path, location.line)
+        if ignored is not None:
+            return Waiver(finding.rule_id, ignored, NEVER, Location(config.path))
+    return None
 
 
 def _configured(
