@@ -58,8 +58,11 @@ def _major(ref: str) -> int | None:
     return int(match.group(1)) if match is not None and not is_commit_sha(ref) else None
 
 
+# a repository file a command runs, whatever its name: ./scripts/publish, bash scripts/x,
+# python tools/y, scripts/release.sh
 _SCRIPT_CALL = re.compile(
-    r"(?:^|[\s;&|])(?:bash\s+|sh\s+|python3?\s+)?\.?/?([\w./-]+\.(?:sh|py))\b"
+    r"(?:^|[\s;&|(\"'])(?:(?:bash|sh|zsh|python3?|node|ruby|perl)\s+)?"
+    r"((?:\./)?[\w.-]+/[\w./-]+|\./[\w.-]+|[\w.-]+\.(?:sh|py))(?=$|[\s;&|)\"'])"
 )
 MAX_SCRIPT_BYTES = 1024 * 1024
 
