@@ -352,10 +352,13 @@ def pin(path: Path | None, replaced: tuple[str, ...], **values: Any) -> None:
             continue
         pins[name] = identities
     if conflicts:
-        raise click.ClickException(
-            "publisher differs from the pin (confirm, then --replace NAME): "
-            + " | ".join(conflicts)
+        shown = " | ".join(conflicts)
+        click.echo(
+            "bastion: publisher differs from the pin, nothing written (confirm the move, "
+            f"then --replace NAME): {shown}",
+            err=True,
         )
+        sys.exit(1)
     write_trust_file(target, pins)
     never = verification.never_attested()
     click.echo(

@@ -132,7 +132,7 @@ def pylock_expectations(sources: Iterable[DependencySource]) -> dict[str, Expect
             raw = entry.get("attestation-identities")
             if raw is None:
                 continue
-            location = Location(source.path, lines.line_of(index))
+            location = Location(source.path, _key_line(text, lines.line_of(index)))
             name = entry.get("name")
             if not isinstance(name, str) or not isinstance(raw, list):
                 message = "'attestation-identities' must be an array"
@@ -143,6 +143,19 @@ def pylock_expectations(sources: Iterable[DependencySource]) -> dict[str, Expect
                     canonical(name), identities, location, "pylock.toml attestation-identities"
                 )
     return found
+
+
+def _key_line(text: str, start: int | None) -> int | None:
+    """The line of the package's ``attestation-identities`` key (else its own line)."""
+    if start is None:
+        return None
+    for number, line in enumerate(text.splitlines()[start - 1 :], start=start):
+        stripped = line.lstrip()
+        if stripped.startswith("[[") and number > start:
+            break
+        if stripped.startswith(("attestation-identities", '"attestation-identities"')):
+            return number
+    return start
 
 
 def _pylock_identity(path: Path, line: int | None, item: object) -> Identity:
