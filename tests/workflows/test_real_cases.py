@@ -156,7 +156,7 @@ def test_github_env_of_fixed_values_and_of_event_values(tmp_path: Path) -> None:
         runs-on: ubuntu-latest
         steps:
           - run: |
-              echo "URL=$GITHUB_SERVER_URL/${{ github.repository }}/${{ github.run_id }}" >> $GITHUB_ENV
+              echo "URL=$GITHUB_SERVER_URL/${{ github.run_id }}" >> $GITHUB_ENV
               echo "SHA=${{ github.sha }}" >> "$GITHUB_ENV"
           - env:
               TITLE: ${{ github.event.pull_request.title }}
