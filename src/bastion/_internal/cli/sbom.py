@@ -20,6 +20,21 @@ class _SbomGroup(click.Group):
             args = ["generate", *args]
         return super().parse_args(ctx, args)
 
+    def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        formatter.write_usage(ctx.command_path, "[OPTIONS] [PATH]  |  COMMAND [ARGS]...")
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The plain ``bastion sbom PATH`` form's options first, then the commands."""
+        generate = self.commands["generate"]
+        records = [
+            record
+            for param in generate.get_params(ctx)
+            if (record := param.get_help_record(ctx)) is not None and "--help" not in record[0]
+        ]
+        with formatter.section("Options of bastion sbom [PATH] (same as bastion sbom generate)"):
+            formatter.write_dl(records)
+        super().format_options(ctx, formatter)
+
 
 @click.group(cls=_SbomGroup)
 def sbom() -> None:
@@ -86,7 +101,12 @@ def sbom_generate(
     """
     from bastion._internal.inputs.discovery import read_dependency_file
     from bastion._internal.inputs.environment import parse_environment
-    from bastion._internal.sbom.generate import build_bom, root_project, sbom_packages
+    from bastion._internal.sbom.generate import (
+        build_bom,
+        component_count,
+        root_project,
+        sbom_packages,
+    )
 
     root = (path or Path()).resolve()
     folder = root if root.is_dir() else root.parent
@@ -131,8 +151,8 @@ def sbom_generate(
         click.echo(text, nl=False)
         return
     write_atomically(output, text)
-    count = sum(len(s.packages) for s in sources)
-    click.echo(f"bastion: SBOM of {count} package(s) written to {output}", err=True)
+    count = component_count(sources)
+    click.echo(f"bastion: SBOM of {count} component(s) written to {output}", err=True)
 
 
 @sbom.command("check")

@@ -185,8 +185,16 @@ def build_bom(
         bom_ref=f"root:{root.name}",
     )
     bom.metadata.component = root_component
-    components: dict[str, Component] = {}
+    components: dict[str, Component] = {}  # by bom-ref (the purl)
+    by_lock: dict[tuple[Path, str], str] = {}  # (lockfile, name) -> bom-ref
+    by_name: dict[str, list[str]] = {}
     for package in packages:
+        purl = _purl(package)
+        by_lock[(package.location.path, package.name)] = purl
+        if purl not in by_name.setdefault(package.name, []):
+            by_name[package.name].append(purl)
+        if purl in components:
+            continue
         facts = _facts(package)
         supplier_name, supplier_url = _supplier(package, facts)
         hashes = [
@@ -207,7 +215,6 @@ def build_bom(
             ExternalReference(type=_reference_type(label, ExternalReferenceType), url=XsUri(url))
             for label, url in (facts.urls if facts is not None else ())
         ]
-        purl = _purl(package)
         component = Component(
             type=ComponentType.LIBRARY,
             name=package.name,
@@ -223,23 +230,42 @@ def build_bom(
             external_references=references,
             description=facts.description if facts is not None else None,
         )
-        components[package.name] = component
+        components[purl] = component
         bom.components.add(component)
     depended: set[str] = set()
+    edges: dict[str, set[str]] = {}
     for package in packages:
-        targets = [
-            components[d] for d in package.dependencies if d in components and d != package.name
-        ]
-        depended.update(t.name for t in targets)
-        bom.register_dependency(components[package.name], targets)
-    declared = {d for p in projects for d in p.dependencies if d in components}
-    direct_names = declared or {name for name in components if name not in depended}
-    bom.register_dependency(root_component, [components[n] for n in sorted(direct_names)])
+        ref = by_lock[(package.location.path, package.name)]
+        targets = edges.setdefault(ref, set())
+        for name in package.dependencies:
+            if name == package.name:
+                continue
+            # The dependency as the same lockfile pins it; else every version of the name.
+            same_lock = by_lock.get((package.location.path, name))
+            targets.update([same_lock] if same_lock else by_name.get(name, []))
+        depended.update(targets)
+    for ref, targets in edges.items():
+        bom.register_dependency(components[ref], [components[t] for t in sorted(targets)])
+    declared = {
+        ref
+        for p in projects
+        for d in p.dependencies
+        for ref in (
+            [by_lock[(p.location.path, d)]]
+            if (p.location.path, d) in by_lock
+            else by_name.get(d, [])
+        )
+    }
+    direct_refs = declared or {ref for ref in components if ref not in depended}
+    bom.register_dependency(root_component, [components[r] for r in sorted(direct_refs)])
     if vulnerabilities:
         from bastion._internal.sbom.vulnerabilities import add_to_bom
 
-        refs = {name: str(c.bom_ref.value) for name, c in components.items()}
-        add_to_bom(bom, vulnerabilities, refs)
+        refs: dict[tuple[str, str], list[str]] = {}
+        for ref, component in components.items():
+            key = (component.name, component.version or "")
+            refs.setdefault(key, []).append(ref)
+        add_to_bom(bom, vulnerabilities, {k: tuple(v) for k, v in refs.items()})
     body = "".join(
         sorted(f"{c.bom_ref.value}|{h.content}" for c in components.values() for h in c.hashes)
     ) + "".join(sorted(f"{v.vulnerability.id}|{v.analysis}" for v in vulnerabilities))
@@ -256,7 +282,12 @@ def build_bom(
 
 
 def sbom_packages(sources: Sequence[DependencySource]) -> list[LockedPackage]:
-    """The packages that become components: pinned, not the project itself, one per name."""
+    """The packages that become components: pinned, not the project itself.
+
+    One per distinct (name, version, source) and lockfile: two services of one
+    repository locking requests 2.19.1 and 2.31.0 give both; the same pin in
+    two locks is one component (``component_count``).
+    """
     return _unique(
         p
         for s in sources
@@ -283,14 +314,24 @@ def _facts(package: LockedPackage) -> DistributionFacts | None:
     return read_facts(path)
 
 
+def component_count(sources: Sequence[DependencySource]) -> int:
+    """How many components ``build_bom`` writes for ``sources``."""
+    return len({_purl(p) for p in sbom_packages(sources)})
+
+
 def _unique(packages: Iterable[LockedPackage]) -> list[LockedPackage]:
-    """One package per name (the first seen, environments and locks agreeing), sorted."""
-    chosen: dict[str, LockedPackage] = {}
+    """One package per (lockfile, name, version, source), the one with hashes kept, sorted.
+
+    An installed environment and a lock that agree on a pin describe one
+    component; its purl (name, version and source qualifiers) is its identity.
+    """
+    chosen: dict[tuple[Path, str, str | None, str], LockedPackage] = {}
     for package in packages:
-        current = chosen.get(package.name)
+        key = (package.location.path, package.name, package.version, _purl(package))
+        current = chosen.get(key)
         if current is None or (not current.hashes and package.hashes):
-            chosen[package.name] = package
-    return [chosen[name] for name in sorted(chosen)]
+            chosen[key] = package
+    return [chosen[key] for key in sorted(chosen, key=lambda k: (k[1], k[3], str(k[0])))]
 
 
 def _reference_type(label: str, kinds: type[ExternalReferenceType]) -> ExternalReferenceType:

@@ -42,7 +42,7 @@ from bastion._internal.advisories.store import (
 )
 from bastion._internal.controls.advisories import Audited, package_findings
 from bastion._internal.errors import IncompleteError, UsageError
-from bastion._internal.model import LockedPackage, Waiver
+from bastion._internal.model import Location, LockedPackage, Waiver
 from bastion._internal.waivers import matches
 
 if TYPE_CHECKING:
@@ -115,11 +115,11 @@ def scan_packages(
         ensure_database(path)
     elif not path.is_file():
         raise UsageError(f"{path}: no advisory database there (bastion db update --db {path})")
-    audited = [
-        Audited(p.name, p.version, (p.location,))
-        for p in packages
-        if p.version is not None and not p.is_local
-    ]
+    locations: dict[tuple[str, str], list[Location]] = {}
+    for p in packages:  # one audit per pin, however many lockfiles hold it
+        if p.version is not None and not p.is_local:
+            locations.setdefault((p.name, p.version), []).append(p.location)
+    audited = [Audited(n, v, tuple(where)) for (n, v), where in locations.items()]
     warnings = ParseWarnings()
     with closing(open_database(path)) as db:
         index = AdvisoryIndex(db)
@@ -149,8 +149,10 @@ def scan_packages(
     return VulnerabilityScan(tuple(found), path, newest, expired)
 
 
-def add_to_bom(bom: Bom, found: Sequence[FoundVulnerability], refs: Mapping[str, str]) -> None:
-    """Add ``found`` to ``bom`` as CycloneDX vulnerabilities affecting ``refs[package]``.
+def add_to_bom(
+    bom: Bom, found: Sequence[FoundVulnerability], refs: Mapping[tuple[str, str], tuple[str, ...]]
+) -> None:
+    """Add ``found`` to ``bom`` as CycloneDX vulnerabilities affecting ``refs[(name, version)]``.
 
     One entry per advisory and analysis: the components a vulnerability affects
     with the same waiver verdict share an entry, its ``affects`` naming each.
@@ -175,7 +177,7 @@ def add_to_bom(bom: Bom, found: Sequence[FoundVulnerability], refs: Mapping[str,
 
     groups: dict[tuple[str, Analysis | None], list[FoundVulnerability]] = {}
     for item in found:
-        if item.vulnerability.package in refs:
+        if (item.vulnerability.package, item.vulnerability.version) in refs:
             groups.setdefault((item.vulnerability.id, item.analysis), []).append(item)
     per_id = Counter(advisory_id for advisory_id, _ in groups)
     seen: Counter[str] = Counter()
@@ -217,19 +219,30 @@ def add_to_bom(bom: Bom, found: Sequence[FoundVulnerability], refs: Mapping[str,
                 analysis=cdx_analysis,
                 affects=[
                     BomTarget(
-                        ref=refs[i.vulnerability.package],
+                        ref=ref,
                         versions=[
                             BomTargetVersionRange(
-                                version=i.vulnerability.version,
-                                status=ImpactAnalysisAffectedStatus.AFFECTED,
+                                version=version, status=ImpactAnalysisAffectedStatus.AFFECTED
                             )
                         ],
                     )
-                    for i in items
+                    for ref, version in _affected(items, refs)
                 ],
                 properties=properties,
             )
         )
+
+
+def _affected(
+    items: Sequence[FoundVulnerability], refs: Mapping[tuple[str, str], tuple[str, ...]]
+) -> list[tuple[str, str]]:
+    """(bom-ref, version) of every component the items affect, each once."""
+    affected: dict[str, str] = {}
+    for item in items:
+        key = (item.vulnerability.package, item.vulnerability.version)
+        for ref in refs.get(key, ()):
+            affected.setdefault(ref, item.vulnerability.version)
+    return list(affected.items())
 
 
 def _group_order(entry: tuple[tuple[str, Analysis | None], list[FoundVulnerability]]) -> str:
