@@ -19,7 +19,7 @@ from bastion._internal.errors import ConfigError, InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.markers import Target
 from bastion._internal.model import VEX_JUSTIFICATIONS, Location, Severity, Waiver
-from bastion._internal.safe_read import key_line, parse_toml, read_text
+from bastion._internal.safe_read import excerpt, key_line, parse_toml, read_text
 from bastion._internal.workflows.suppress import ConfiguredIgnore, parse_ignore
 
 CONFIG_FILE = "bastion.toml"
@@ -74,6 +74,10 @@ class Config:
     workflow_ignores: tuple[ConfiguredIgnore, ...] = ()
 
 
+# Blanks within one line only: "\s*" crossed newlines and made 400,000 blank lines quadratic.
+_TOOL_BASTION = re.compile(r"^[ \t]*\[[ \t]*tool\.bastion[\].]", re.MULTILINE)
+
+
 def find_config(root: Path) -> Path | None:
     """``bastion.toml`` in the project root, else a pyproject.toml with ``[tool.bastion]``."""
     folder = root if root.is_dir() else root.parent
@@ -81,9 +85,7 @@ def find_config(root: Path) -> Path | None:
     if candidate.is_file():
         return candidate
     pyproject = folder / "pyproject.toml"
-    if pyproject.is_file() and re.search(
-        r"^\s*\[\s*tool\.bastion[\].]", read_text(pyproject), re.MULTILINE
-    ):
+    if pyproject.is_file() and _TOOL_BASTION.search(read_text(pyproject)):
         return pyproject
     return None
 
@@ -191,7 +193,7 @@ def _names_settings(path: Path, lines: _Lines, table: dict[str, Any]) -> dict[st
             value = table[key]
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(path, f"{key} should be a path", lines.key(key))
-            settings[field_name] = folder / value
+            settings[field_name] = _inside(path, folder, key, value, lines.key(key))
     for key, field_name in (
         ("typosquat-exempt-rank", "typosquat_exempt_rank"),
         ("typosquat-download-ratio", "typosquat_download_ratio"),
@@ -205,6 +207,27 @@ def _names_settings(path: Path, lines: _Lines, table: dict[str, Any]) -> dict[st
         names = _strings(path, lines, table, "approved-packages")
         settings["approved_packages"] = frozenset(canonical(n) for n in names)
     return settings
+
+
+def _inside(path: Path, folder: Path, key: str, value: str, line: int | None) -> Path:
+    """A configured file path, refused when it (or the file a symlink points at) is outside."""
+    named = folder / value
+    where = named.parent.resolve() / named.name  # symlinked folders and ".." as the OS walks them
+    if named.name in ("", "..") or not where.is_relative_to(folder):
+        raise ConfigError(
+            path,
+            f"{key} {excerpt(value)} is outside {folder}: refusing to write outside the "
+            "project folder or read from outside it",
+            line,
+        )
+    if not where.resolve().is_relative_to(folder):
+        raise ConfigError(
+            path,
+            f"{key} {excerpt(value)} is a symlink to a file outside {folder}: refusing to "
+            "write through a symlink or read from outside the project",
+            line,
+        )
+    return named
 
 
 def _days(path: Path, lines: _Lines, table: dict[str, Any], key: str, default: int) -> int:
