@@ -369,5 +369,5 @@ def test_progress_on_a_terminal_only_for_text(make_project: MakeProject) -> None
     assert b"bastion: [" not in machine
     _, quick = _stderr_on_a_terminal("check", str(root), env={"BASTION_PROGRESS_AFTER": "600"})
     assert b"bastion: [" not in quick  # a short run shows nothing
-    code, _, err = run_cli("check", str(root))  # piped: never
+    _, _, err = run_cli("check", str(root))  # piped: never
     assert "bastion: [" not in err

@@ -158,3 +158,23 @@ def test_no_dependency_files_is_not_configured(tmp_path: Path) -> None:
     status, findings = run_pinning(tmp_path)
     assert status is ControlStatus.NOT_CONFIGURED
     assert findings == []
+
+
+def test_a_file_without_any_hash_is_one_finding_not_one_per_line(
+    make_project: MakeProject,
+) -> None:
+    # aio-libs/aiohttp's requirements/*.txt (pip-compile without --generate-hashes) gave
+    # 647 missing-hash findings, one per line of 15 files: now one per file.
+    pins = "".join(f"pkg{i}=={i}.0\n" for i in range(40))
+    root = make_project({"requirements.txt": pins + "loose>=1\n"})
+    status, findings = run_pinning(root)
+    assert status is ControlStatus.FAIL
+    assert rules(findings) == ["missing-hash", "unpinned-requirement"]
+    summary = next(f for f in findings if f.rule_id == "missing-hash")
+    assert "none of the 40 pinned packages has a hash" in summary.message
+    assert summary.package is None and summary.location is not None
+    # one hashed line puts pip in hash-checking mode: each other line fails the install
+    root = make_project({"requirements.txt": f"a==1 --hash={H}\nb==1\nc==1\n"})
+    _, findings = run_pinning(root)
+    assert [f.package for f in findings] == ["b", "c"]
+    assert rules(findings) == ["require-hashes-incomplete"] * 2

@@ -198,7 +198,32 @@ def _finding(
     )
 
 
+def _unhashed_registry_pins(source: DependencySource) -> list[LockedPackage]:
+    """Pinned index packages without a hash, when the source hashes none of them."""
+    pinned = [
+        p
+        for p in source.packages
+        if not p.is_local
+        and p.source_kind not in (SourceKind.VCS, SourceKind.URL)
+        and p.version is not None
+    ]
+    if source.require_hashes or any(p.has_hash for p in pinned):
+        return []
+    return pinned
+
+
 def _package_findings(source: DependencySource) -> Iterator[Finding]:
+    unhashed = _unhashed_registry_pins(source)
+    summarised = len(unhashed) >= 2  # one finding for the file, not one per line
+    if summarised:
+        names = ", ".join(f"{p.name}=={p.version}" for p in unhashed[:3])
+        yield _finding(
+            "missing-hash",
+            f"none of the {len(unhashed)} pinned packages has a hash ({names}, ...): "
+            "a file replaced on the index or a mirror installs unnoticed",
+            Location(source.path),
+            _LOCK_GENERATE,
+        )
     for package in source.packages:
         yield from _hash_quality(package)
         if package.is_local:
@@ -227,10 +252,12 @@ def _package_findings(source: DependencySource) -> Iterator[Finding]:
                     package,
                 )
             continue
-        yield from _registry_findings(source, package)
+        yield from _registry_findings(source, package, summarised)
 
 
-def _registry_findings(source: DependencySource, package: LockedPackage) -> Iterator[Finding]:
+def _registry_findings(
+    source: DependencySource, package: LockedPackage, summarised: bool
+) -> Iterator[Finding]:
     if package.version is None:
         rule_id = "require-hashes-incomplete" if source.require_hashes else "unpinned-requirement"
         shown = f"{package.name}{package.specifier}" if package.specifier else package.name
@@ -243,7 +270,7 @@ def _registry_findings(source: DependencySource, package: LockedPackage) -> Iter
             package,
         )
         return
-    if not package.has_hash:
+    if not package.has_hash and not summarised:
         rule_id = "require-hashes-incomplete" if source.require_hashes else "missing-hash"
         yield _finding(
             rule_id,

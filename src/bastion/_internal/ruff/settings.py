@@ -196,7 +196,7 @@ def _settings(
         for source in (table, lint):
             for key in ("select", "extend-select"):
                 codes = _codes(path, key, source.get(key))
-                selects_s = selects_s or any(c == "ALL" or c.startswith("S") for c in codes)
+                selects_s = selects_s or any(_is_bandit_code(c) for c in codes)
     return RuffSettings(
         source=path,
         exclude=exclude,
@@ -258,6 +258,11 @@ def _codes(path: Path, key: str, value: object) -> tuple[str, ...]:
         if not isinstance(code, str) or not _CODE.match(code):
             raise InputError(path, f"Ruff setting {key!r} holds an invalid rule code: {code!r:.40}")
     return tuple(value)
+
+
+def _is_bandit_code(code: str) -> bool:
+    """``ALL``, ``S``, ``S1``, ``S101``...: flake8-bandit; not SIM, SLF, SLOT (other S-prefixes)."""
+    return code == "ALL" or (code.startswith("S") and code[1:].isdigit()) or code == "S"
 
 
 def _toml_string(value: str) -> str:
