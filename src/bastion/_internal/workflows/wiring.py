@@ -17,6 +17,7 @@ from pathlib import Path
 from bastion._internal.errors import InputError
 from bastion._internal.model import Confidence, Finding
 from bastion._internal.safe_read import read_text
+from bastion._internal.workflows.failopen import action_fail_open
 from bastion._internal.workflows.flow import JobRun, Site
 from bastion._internal.workflows.rules import finding
 
@@ -125,7 +126,8 @@ def invocations(run: JobRun) -> list[Invocation]:
         uses = step.uses_ref
         for tool in TOOLS:
             if uses is not None and uses.slug in tool.actions:
-                found.append(Invocation(tool, site, step.line, open_reason))
+                reason = open_reason or action_fail_open(uses, step.with_)
+                found.append(Invocation(tool, site, step.line, reason))
             if step.run is None or tool.command is None:
                 continue
             match = tool.command.search(step.run.value)
