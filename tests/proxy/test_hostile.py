@@ -196,4 +196,5 @@ def test_malformed_client_requests(upstream: LocalUpstream, make_proxy: MakeProx
         got = httpx.get(proxy.url + path)
         assert got.status_code == status, (path, got.status_code, got.text)
     assert httpx.get(f"{proxy.url}/files/qtalpha/{dist.filename}").status_code == 200
-    assert httpx.get(f"{proxy.url}/simple/qtalpha").status_code == 200  # redirected to the slash
+    slashed = httpx.get(f"{proxy.url}/simple/qtalpha", follow_redirects=True)
+    assert slashed.status_code == 200 and slashed.url.path == "/simple/qtalpha/"
