@@ -32,14 +32,14 @@ FAIL_SETTINGS: tuple[FailSetting, ...] = (
         "advanced-security",
         frozenset({"false"}),
         "true",
-        "with advanced-security: true (the default) it uploads SARIF and the job passes",
+        "it uploads SARIF to code scanning and the job passes",
     ),
     FailSetting(
         "woodruffw/zizmor-action",
         "advanced-security",
         frozenset({"false"}),
         "true",
-        "with advanced-security: true (the default) it uploads SARIF and the job passes",
+        "it uploads SARIF to code scanning and the job passes",
     ),
     FailSetting(
         "pypa/gh-action-pip-audit",
