@@ -107,15 +107,17 @@ class SbomControl:
 def _produced_in_ci(repository: Path | None) -> bool:
     if repository is None:
         return False
+    from bastion._internal.safe_read import read_text
     from bastion._internal.workflows.audit import workflow_files
+    from bastion._internal.workflows.parse import MAX_WORKFLOW_BYTES
     from bastion._internal.workflows.wiring import TOOLS
 
     command = next(t.command for t in TOOLS if t.name == "bastion sbom")
     for path in workflow_files(repository):
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
+        try:  # bounded like every workflow read: a 2 GB file or /dev/zero is not read whole
+            text = read_text(path, limit=MAX_WORKFLOW_BYTES)
+        except InputError:
+            continue  # the workflow audit reports the unreadable file
         if command is not None and command.search(text):
             return True
     return False
@@ -123,10 +125,10 @@ def _produced_in_ci(repository: Path | None) -> bool:
 
 def _check_file(path: Path, project: Project) -> list[Finding]:
     from bastion._internal.sbom.elements import check_elements
-    from bastion._internal.sbom.read import read_sbom
+    from bastion._internal.sbom.read import MAX_PROJECT_SBOM_BYTES, read_sbom
 
     try:
-        document = read_sbom(path)
+        document = read_sbom(path, limit=MAX_PROJECT_SBOM_BYTES)
     except InputError as exc:
         return [
             RULES["sbom-unreadable"].finding(

@@ -1,7 +1,10 @@
 """Read CycloneDX (JSON or XML, 1.2 to 1.7) and SPDX 2.x JSON SBOMs, whoever made them.
 
 SBOMs arrive from other teams and other tools: the reader is bounded (file
-size, component count, nesting), refuses XML with a DOCTYPE (no entities, so
+size, component count, nesting, and the number of JSON objects and arrays or
+XML elements, counted before anything is parsed, since each costs a hundred
+bytes or more of memory: 50 MB of ``{},`` once took 1.3 GB), refuses XML
+with a DOCTYPE or an entity declaration anywhere in the file (no entities, so
 no entity expansion), checks the shape of every field it uses, and raises
 ``InputError`` naming the file, the field and, where there is one, the line.
 """
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections import deque
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -20,23 +24,42 @@ from bastion._internal.errors import InputError
 from bastion._internal.safe_read import read_text
 from bastion._internal.sbom.document import SbomComponent, SbomDocument
 
-MAX_SBOM_BYTES = 512 * 1024 * 1024
+MAX_SBOM_BYTES = 512 * 1024 * 1024  # a file named on the command line
+MAX_PROJECT_SBOM_BYTES = 32 * 1024 * 1024  # a file found in a (possibly hostile) project
 MAX_COMPONENTS = 200_000
+MAX_ELEMENTS = 2_500_000  # JSON objects and arrays, or XML elements (about 12 a component)
 MAX_NESTING = 20
 _NOT_GIVEN = frozenset({"", "NOASSERTION", "NONE"})
 _CDX_NAMESPACE = re.compile(r"^\{http://cyclonedx\.org/schema/bom/(\d+\.\d+)\}bom$")
+_LEADING_SPACE = re.compile(r"\s*")  # matched in place: lstrip() would copy the whole text
+_DECLARATION = re.compile(r"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
-def read_sbom(path: Path, text: str | None = None) -> SbomDocument:
-    """Read an SBOM file (format detected from its content)."""
+def read_sbom(path: Path, text: str | None = None, *, limit: int = MAX_SBOM_BYTES) -> SbomDocument:
+    """Read an SBOM file (format detected from its content), of at most ``limit`` bytes."""
     if text is None:
-        text = read_text(path, limit=MAX_SBOM_BYTES)
-    start = text.lstrip()[:1]
+        text = read_text(path, limit=limit)
+    elif len(text) > limit:  # characters: at least as many bytes
+        raise InputError(path, f"larger than the {limit // (1024 * 1024)} MiB limit")
+    first = _LEADING_SPACE.match(text)
+    start = text[first.end() : first.end() + 1] if first else ""
     if start == "{":
+        _bound_elements(path, text.count("{") + text.count("["), "JSON objects and arrays")
         return _from_json(path, text)
     if start == "<":
+        _bound_elements(path, text.count("<"), "XML elements")
         return _from_xml(path, text)
     raise InputError(path, "not an SBOM: neither JSON nor XML")
+
+
+def _bound_elements(path: Path, upper_bound: int, what: str) -> None:
+    """Refuse a document that may hold more than ``MAX_ELEMENTS``, before it is parsed.
+
+    Every ``{``/``[`` (or ``<``) is counted, those in strings too: an upper bound
+    that a real SBOM under ``MAX_COMPONENTS`` components stays well below.
+    """
+    if upper_bound > MAX_ELEMENTS:
+        raise InputError(path, f"more than {MAX_ELEMENTS:,} {what} (refused before parsing)")
 
 
 def _from_json(path: Path, text: str) -> SbomDocument:
@@ -46,6 +69,8 @@ def _from_json(path: Path, text: str) -> SbomDocument:
         raise InputError(path, f"invalid JSON: {exc.msg}", exc.lineno) from None
     except RecursionError:
         raise InputError(path, "invalid JSON: nested too deeply") from None
+    except ValueError as exc:  # an integer literal over sys.get_int_max_str_digits() digits
+        raise InputError(path, f"invalid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise InputError(path, "not an SBOM: the document is not a JSON object")
     if data.get("bomFormat") == "CycloneDX":
@@ -317,9 +342,10 @@ def _spdx_party(value: str | None) -> str | None:
 
 
 def _from_xml(path: Path, text: str) -> SbomDocument:
-    head = text[:4096].upper()
-    if "<!DOCTYPE" in head or "<!ENTITY" in text.upper():
-        raise InputError(path, "XML with a DOCTYPE or entities is refused")
+    declaration = _DECLARATION.search(text)
+    if declaration is not None:  # anywhere: after 4 KiB of comment it was once let through
+        line = text.count("\n", 0, declaration.start()) + 1
+        raise InputError(path, "XML with a DOCTYPE or entities is refused", line)
     try:
         root = ET.fromstring(text)  # noqa: S314 - no DOCTYPE, so no entities to expand
     except ET.ParseError as exc:
@@ -338,11 +364,11 @@ def _from_xml(path: Path, text: str) -> SbomDocument:
 
     metadata = root.find(ns + "metadata")
     components: list[SbomComponent] = []
-    queue: list[tuple[ET.Element, int]] = [
+    queue: deque[tuple[ET.Element, int]] = deque(
         (c, 0) for c in root.findall(f"{ns}components/{ns}component")
-    ]
+    )
     while queue:
-        element, depth = queue.pop(0)
+        element, depth = queue.popleft()  # list.pop(0) made 4 M components quadratic
         if depth > MAX_NESTING:
             raise InputError(path, f"components nested deeper than {MAX_NESTING} levels")
         components.append(_xml_component(element, ns, find_text, len(components)))
