@@ -257,3 +257,81 @@ def test_token_passed_to_a_script_without_extension(tmp_path: Path) -> None:
     found = of_rule(audit(tmp_path, {"p.yml": workflow}), "use-trusted-publishing")
     assert [where(f)[1] for f in found] == [9, 10]
     assert "runs ./scripts/publish" in found[0].message
+
+
+ARTIFACTS = """\
+on:
+  push:
+    branches: [main]
+permissions: {}
+jobs:
+  gen:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/cache@v4
+        with:
+          path: build
+          key: gen
+      - run: make generate
+      - uses: actions/upload-artifact@v4
+        with:
+          name: generated
+          path: build
+  build:
+    needs: gen
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/download-artifact@v4
+        with:
+          name: generated
+      - run: python -m build
+      - uses: actions/upload-artifact@v4
+        with:
+          name: dist-${{ matrix.os }}
+          path: dist
+  publish:
+    needs: build
+    runs-on: ubuntu-latest
+    permissions:
+      id-token: write
+    steps:
+      - uses: actions/download-artifact@v4
+        with:
+          pattern: DOWNLOADED
+      - uses: pypa/gh-action-pypi-publish@release/v1
+"""
+
+
+def test_artifacts_carry_a_cache_into_the_release_job(tmp_path: Path) -> None:
+    result = audit(tmp_path, {"r.yml": ARTIFACTS.replace("DOWNLOADED", "dist-*")})
+    (found,) = of_rule(result, "cache-poisoning")
+    assert where(found) == ("r.yml", 9) and found.severity is Severity.HIGH
+    assert "artifact 'dist-*' from job 'build' <- artifact 'generated' from job 'gen'" in (
+        found.message
+    )
+
+
+def test_artifacts_that_do_not_reach_the_release_job(tmp_path: Path) -> None:
+    result = audit(tmp_path, {"r.yml": ARTIFACTS.replace("DOWNLOADED", "docs-*")})
+    assert of_rule(result, "cache-poisoning") == []
+
+
+def test_artifacts_in_the_chain_with_a_privileged_writer(tmp_path: Path) -> None:
+    writer = """\
+    on: pull_request_target
+    permissions: {}
+    jobs:
+      w:
+        runs-on: ubuntu-latest
+        steps:
+          - uses: actions/cache@v4
+            with:
+              path: build
+              key: gen
+          - run: echo "${{ github.event.pull_request.title }}"
+    """
+    files = {"r.yml": ARTIFACTS.replace("DOWNLOADED", "dist-*"), "w.yml": writer}
+    (found,) = of_rule(audit(tmp_path, files), "cache-poisoning")
+    assert found.severity is Severity.CRITICAL
+    assert "handed over as artifact 'dist-*' from job 'build'" in found.message
+    assert "cache written: actions/cache@v4 saves an entry" in found.message

@@ -18,6 +18,7 @@ from pathlib import Path
 from bastion._internal.errors import InputError
 from bastion._internal.model import Confidence, Finding, Severity
 from bastion._internal.safe_read import read_text
+from bastion._internal.workflows import artifacts
 from bastion._internal.workflows.flow import JobRun, Site
 from bastion._internal.workflows.injection import ExecutionPoint
 from bastion._internal.workflows.model import is_commit_sha
@@ -136,6 +137,7 @@ def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Fi
             continue
         caches = cache_steps(run)
         if not caches:
+            findings.extend(_through_artifacts(run, runs, release, writers))
             continue
         if writers:
             writer, saved = _best_writer(writers, caches[0])
@@ -153,6 +155,35 @@ def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Fi
                     confidence=Confidence.MEDIUM,
                 )
             )
+    return findings
+
+
+def _through_artifacts(
+    run: JobRun,
+    runs: list[JobRun],
+    release: Site,
+    writers: list[tuple[ExecutionPoint, list[CacheStep]]],
+) -> list[Finding]:
+    """Caches restored by jobs whose artifacts the release job ships."""
+    findings = []
+    for source in artifacts.sources(run, runs, lambda r: bool(cache_steps(r))):
+        cache = cache_steps(source.run)[0]
+        route = " <- ".join(source.route)
+        if writers:
+            writer, saved = _best_writer(writers, cache)
+            findings.append(_chain(writer, saved, cache, release, route))
+            continue
+        findings.append(
+            finding(
+                "cache-poisoning",
+                cache.site.display,
+                cache.site.step.line,
+                f"job {source.run.job.id!r} restores a cache ({cache.what}) and its build "
+                f"reaches release job {run.job.id!r} ({route}) before {release.step.label}: "
+                "an entry written by any other workflow run ships in the release",
+                confidence=Confidence.MEDIUM,
+            )
+        )
     return findings
 
 
@@ -183,7 +214,11 @@ def _cache_kind(cache: CacheStep) -> str:
 
 
 def _chain(
-    writer: ExecutionPoint, saved: list[CacheStep], cache: CacheStep, release: Site
+    writer: ExecutionPoint,
+    saved: list[CacheStep],
+    cache: CacheStep,
+    release: Site,
+    route: str = "",
 ) -> Finding:
     site = writer.site
     trigger_workflow = site.workflow.path
@@ -193,6 +228,7 @@ def _chain(
         f"untrusted code runs: {writer.what} ({site.display.as_posix()}:{writer.line})",
         _writer_cache(site, saved),
         f"cache restored: {cache.what} ({cache.site.display.as_posix()}:{cache.site.step.line})",
+        *([f"handed over as {route}"] if route else []),
         f"release: {release.step.label} ({release.display.as_posix()}:{release.step.line})",
     ]
     message = "cache-poisoning chain: " + " -> ".join(links)
