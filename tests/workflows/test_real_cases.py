@@ -335,3 +335,47 @@ def test_artifacts_in_the_chain_with_a_privileged_writer(tmp_path: Path) -> None
     assert found.severity is Severity.CRITICAL
     assert "handed over as artifact 'dist-*' from job 'build'" in found.message
     assert "cache written: actions/cache@v4 saves an entry" in found.message
+
+
+def test_the_if_of_a_calling_step_or_job_gates_what_it_calls(tmp_path: Path) -> None:
+    workflow = """\
+    on: [push, pull_request_target]
+    permissions: {}
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        steps:
+          - if: github.event_name == 'push'
+            uses: ./.github/actions/act
+          - uses: ./.github/actions/act
+      b:
+        if: github.event_name == 'push'
+        uses: ./.github/workflows/called.yml
+    """
+    action = """\
+    runs:
+      using: composite
+      steps:
+        - run: echo "${{ github.event.pull_request.title }}"
+          shell: bash
+    """
+    called = """\
+    on: workflow_call
+    permissions: {}
+    jobs:
+      c:
+        runs-on: ubuntu-latest
+        steps:
+          - run: echo "${{ github.event.pull_request.title }}"
+    """
+    result = audit(
+        tmp_path,
+        {"w.yml": workflow, "called.yml": called},
+        other={".github/actions/act/action.yml": action},
+    )
+    found = of_rule(result, "template-injection")
+    # the action's step once (the ungated call), the called workflow's under push only: none
+    assert [(where(f), f.severity) for f in found] == [
+        (("action.yml", 4), Severity.CRITICAL),
+    ]
+    assert "./.github/actions/act (.github/workflows/w.yml:9)" in found[0].message

@@ -62,6 +62,7 @@ class Site:
     via: tuple[str, ...] = ()  # the calls that led here, outermost first
     inputs: Mapping[str, tuple[Taint, ...]] = field(default_factory=dict)
     scope: tuple[Step, ...] = ()  # the steps beside it (its job's, or its action's)
+    gates: tuple[Text, ...] = ()  # the if: of the calls that led here (calling job, step)
 
     def env_text(self, name: str) -> Text | None:
         """The ``env:`` value a step sees for ``name`` (step, then job, then workflow)."""
@@ -123,7 +124,7 @@ class JobRun:
 
 def expand(workflow: Workflow, resolver: Resolver, display: Path) -> Iterator[JobRun]:
     """Every job of ``workflow``, reusable workflows' jobs included, with their steps."""
-    yield from _expand_workflow(workflow, workflow, resolver, display, (), {}, None, 0)
+    yield from _expand_workflow(workflow, workflow, resolver, display, (), {}, None, 0, ())
 
 
 def _expand_workflow(
@@ -135,13 +136,14 @@ def _expand_workflow(
     inputs: Mapping[str, tuple[Taint, ...]],
     ceiling: Permissions | None,
     depth: int,
+    gates: tuple[Text, ...],
 ) -> Iterator[JobRun]:
     for job in workflow.jobs:
         frozen_inputs = MappingProxyType(dict(inputs))
         sites: list[Site] = []
         unresolved: list[Unresolved] = []
         for step in job.steps:
-            site = Site(step, job, workflow, display, None, via, frozen_inputs, job.steps)
+            site = Site(step, job, workflow, display, None, via, frozen_inputs, job.steps, gates)
             _expand_step(site, resolver, sites, unresolved, depth)
         uses = parse_uses(job.uses.value) if job.uses is not None else None
         called = None
@@ -177,6 +179,7 @@ def _expand_workflow(
             call_inputs,
             run.permissions,
             depth + 1,
+            (*gates, job.if_) if job.if_ is not None else gates,
         )
 
 
@@ -211,6 +214,7 @@ def _expand_step(
         elif default is not None:
             probe = Site(step, site.job, site.workflow, display, action, site.via)
             inner_inputs[name] = probe.taint(default.value)
+    gates = (*site.gates, step.if_) if step.if_ is not None else site.gates
     for inner in action.steps:
         child = Site(
             inner,
@@ -221,6 +225,7 @@ def _expand_step(
             (*site.via, where),
             MappingProxyType(inner_inputs),
             action.steps,
+            gates,
         )
         _expand_step(child, resolver, sites, unresolved, depth + 1)
 

@@ -66,7 +66,7 @@ def script_texts(site: Site) -> Iterator[tuple[str, Text]]:
 
 def site_gate(run: JobRun, site: Site) -> Gate:
     """The events a step runs under (its job's and its own ``if:`` applied) and their gates."""
-    return gate(run.triggers, (run.job.if_, site.step.if_))
+    return gate(run.triggers, (run.job.if_, *site.gates, site.step.if_))
 
 
 def privileged_events(events: frozenset[str] | None) -> tuple[str, ...]:
