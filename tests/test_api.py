@@ -36,6 +36,8 @@ def test_bastion_passes_its_own_check() -> None:
         "sbom": "pass",
         # no CI step runs under 'bastion watch --'; it would only detect, never guard a row
         "watch": "not-configured",
+        # no provenance source (--provenance-dir, --online) and no pinned publishers
+        "provenance": "not-configured",
     }
     # .github/workflows/ci.yml runs 'bastion check' fail-closed: every control that ran is
     # enforced, so each threat with a passing control is covered, not just local

@@ -354,3 +354,21 @@ def test_control_without_source_is_not_configured_without_importing_sigstore(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_check_runs_the_control_with_the_same_provenance_dir(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prov = str(project / "prov")
+    (project / "bastion-provenance.toml").write_text(
+        'version = 1\n\n[[package]]\nname = "pypi-attestations"\nkind = "GitHub"\n'
+        'repository = "someone/else"\nworkflow = "release.yml"\n'
+    )
+    code, out, _ = _run(capsys, "check", str(project), "--provenance-dir", prov, "--format", "json")
+    data = json.loads(out)
+    control = next(c for c in data["controls"] if c["id"] == "provenance")
+    assert control["status"] == "fail"
+    assert [f["rule_id"] for f in data["findings"] if f["control"] == "provenance"] == [
+        "publisher-changed"
+    ]
+    assert code == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +101,33 @@ def test_simple_page_errors_leave_artifacts_unchecked(
     assert "not a PEP 691 JSON page" in result.results[0].reason
 
 
-def test_file_the_index_does_not_list_is_unchecked(
+def test_file_the_index_does_not_list_has_no_provenance_there(
     fake_index: FakeIndex, tmp_path: Path, verifier: ProvenanceVerifier
 ) -> None:
     _page(fake_index)
     target = artifact(sha256="3" * 64)
     result = verify_artifacts([target], {}, _options(fake_index, tmp_path), verifier=verifier)
-    assert result.results[0].outcome is Outcome.UNKNOWN
+    assert result.results[0].outcome is Outcome.MISSING
     assert "lists no file" in result.results[0].reason
+
+
+def test_project_page_is_reused_for_a_day_then_fetched_again(
+    fake_index: FakeIndex, tmp_path: Path, verifier: ProvenanceVerifier
+) -> None:
+    _page(fake_index, marker=None)
+    options = _options(fake_index, tmp_path)
+    verify_artifacts([artifact()], {}, options, verifier=verifier)
+    fake_index.pages["/simple/pypi-attestations/"] = (503, "text/plain", b"down")
+    again = verify_artifacts([artifact()], {}, options, verifier=verifier)
+    assert again.results[0].outcome is Outcome.MISSING  # from the cached page
+    assert [p for p, _ in fake_index.requests].count("/simple/pypi-attestations/") == 1
+    for page in (tmp_path / "pages").iterdir():
+        data = json.loads(page.read_text())
+        data["fetched"] -= 2 * 24 * 3600
+        page.write_text(json.dumps(data))
+    stale = verify_artifacts([artifact()], {}, options, verifier=verifier)
+    assert stale.results[0].outcome is Outcome.UNKNOWN
+    assert "HTTP 503" in stale.results[0].reason
 
 
 def test_release_without_attestations_after_attested_ones_is_the_wave_two_signal(

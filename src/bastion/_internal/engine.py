@@ -35,6 +35,7 @@ def run_check(
     target: Target | None = None,
     online: bool = False,
     actions_dirs: tuple[Path, ...] = (),
+    provenance_dirs: tuple[Path, ...] = (),
     exclude: Sequence[str] = (),
     include: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None,
@@ -86,6 +87,7 @@ def run_check(
             now=now,
             actions_dirs=actions_dirs,
             zizmor_ignores=zizmor_ignores,
+            provenance_dirs=provenance_dirs,
         )
     )
     known_ids = [c.id for c in default_controls()]

@@ -273,6 +273,7 @@ def run_report(
         target=target,
         online=options["online"],
         actions_dirs=actions_dirs,
+        provenance_dirs=tuple(options.get("provenance_dirs", ())),
         exclude=tuple(options["exclude"]),
         include=tuple(options["include"]),
         progress=progress_reporter(fmt),

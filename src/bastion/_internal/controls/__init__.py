@@ -14,6 +14,7 @@ from bastion._internal.controls.cooldown import CooldownControl
 from bastion._internal.controls.index_confusion import IndexConfusionControl
 from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
 from bastion._internal.controls.pinning import PinningControl
+from bastion._internal.controls.provenance import ProvenanceControl
 from bastion._internal.controls.ruff_security import RuffSecurityControl
 from bastion._internal.controls.sbom import SbomControl
 from bastion._internal.controls.watch import WatchControl
@@ -43,6 +44,7 @@ def default_controls(
     now: datetime | None = None,
     actions_dirs: tuple[Path, ...] = (),
     zizmor_ignores: bool = True,
+    provenance_dirs: tuple[Path, ...] = (),
 ) -> list[Control]:
     """Every control ``bastion check`` runs, in report order.
 
@@ -62,6 +64,7 @@ def default_controls(
         RuffSecurityControl(),
         WorkflowControl(actions_dirs, online=online, zizmor_ignores=zizmor_ignores),
         SbomControl(),
+        ProvenanceControl(provenance_dirs, online=online),
         WatchControl(),
     ]
 

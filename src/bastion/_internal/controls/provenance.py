@@ -62,12 +62,17 @@ class ProvenanceControl:
                 "no provenance source and no expected publishers "
                 "(--provenance-dir DIR, --online, or bastion provenance pin)",
             )
-        from bastion._internal.provenance.run import DEFAULT_INDEX, Options, verify_sources
+        from bastion._internal.provenance.run import (
+            DEFAULT_INDEX,
+            Options,
+            index_base,
+            verify_sources,
+        )
 
         options = Options(
             provenance_dirs=self.provenance_dirs,
             online=self.online,
-            index_url=self.index_url or DEFAULT_INDEX,
+            index_url=self.index_url or index_base(project.config.public_index) or DEFAULT_INDEX,
             trust_root=self.trust_root,
             cache=self.cache,
             trust_file=self.trust_file,

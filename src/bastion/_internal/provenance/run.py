@@ -95,6 +95,11 @@ class Verification:
         )
 
 
+def index_base(simple_url: str) -> str:
+    """The host part of an index whose simple API is at ``simple_url`` (``…/simple``)."""
+    return simple_url.rstrip("/").removesuffix("/simple")
+
+
 def default_cache() -> Path:
     """The folder provenance fetched from an index is kept in, by digest."""
     return cache_dir() / "provenance"

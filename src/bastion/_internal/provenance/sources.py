@@ -11,11 +11,13 @@ validated before they go into a path or URL, https (or loopback) only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from bastion._internal.provenance.model import Artifact
 from bastion._internal.provenance.verify import MAX_PROVENANCE_BYTES, parse_filename
 
 SUFFIX = ".provenance"
+PAGE_TTL = 24 * 3600  # seconds a project page is reused from the cache
 MAX_DIRECTORY_FILES = 200_000
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
 _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]{0,250}$")
@@ -204,6 +207,7 @@ class IntegritySource:
         self.index_url = check_url(index_url)
         self.cache = cache
         self._pages: dict[str, list[IndexFile] | Unavailable] = {}
+        self._now = time.time()
 
     def files(self, name: str) -> list[IndexFile] | Unavailable:
         """The files the index lists for ``name`` (404: none)."""
@@ -218,7 +222,8 @@ class IntegritySource:
             return files
         listed = next((f for f in files if f.sha256 == artifact.sha256), None)
         if listed is None:
-            return Unavailable(f"{self.index_url} lists no file with sha256 {artifact.sha256[:16]}")
+            reason = f"{self.index_url} lists no file with sha256 {artifact.sha256[:16]}"
+            return Lookup(None, self.index_url, reason)
         if listed.has_provenance is False:
             return Lookup(None, self.index_url, "the index lists no provenance for this file")
         return self.fetch(artifact.name, listed.version, listed.filename, artifact.sha256)
@@ -249,6 +254,9 @@ class IntegritySource:
         from bastion._internal.index_client import http_get
 
         url = f"{self.index_url}/simple/{quote(name)}/"
+        cached = self._cached_page(url)
+        if cached is not None:
+            return cached
         try:
             status, content_type, body = http_get(url, PEP691_JSON)
         except DownloadError as exc:
@@ -261,7 +269,43 @@ class IntegritySource:
             data = json.loads(body)
         except (ValueError, RecursionError):
             return Unavailable(f"{url}: not valid JSON")
-        return _index_files(data)
+        files = _index_files(data)
+        self._store_page(url, files)
+        return files
+
+    def _page_path(self, url: str) -> Path | None:
+        if self.cache is None:
+            return None
+        key = hashlib.sha256(url.encode()).hexdigest()
+        return self.cache.folder / "pages" / f"{key}.json"
+
+    def _cached_page(self, url: str) -> list[IndexFile] | None:
+        """A page fetched less than a day ago (a release's files and provenance settle)."""
+        path = self._page_path(url)
+        if path is None or not path.is_file():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data["url"] != url or not 0 <= self._now - float(data["fetched"]) <= PAGE_TTL:
+                return None
+            return [IndexFile(*row) for row in data["files"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _store_page(self, url: str, files: list[IndexFile]) -> None:
+        path = self._page_path(url)
+        if path is None:
+            return
+        rows = [[f.filename, f.version, f.sha256, f.has_provenance] for f in files]
+        text = json.dumps({"url": url, "fetched": self._now, "files": rows})
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, temp = tempfile.mkstemp(dir=path.parent, prefix=".page-")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            Path(temp).replace(path)
+        except OSError:
+            return
 
 
 def _index_files(data: Any) -> list[IndexFile]:
