@@ -9,7 +9,8 @@ from bastion._internal.report.github import escape_data, escape_property, render
 def test_one_annotation_per_finding_and_a_summary(report: Report) -> None:
     lines = render(report).splitlines()
     assert len(lines) == len(report.findings) + 1
-    assert lines[-1].startswith(f"bastion: {len(report.findings)} finding(s), 1 waived")
+    assert lines[-1].startswith(f"bastion: {len(report.findings)} findings (")
+    assert lines[-1].endswith(f"Exit code {report.exit_code}.")
     injection = next(line for line in lines if "template-injection" in line)
     assert injection.startswith("::error file=.github/workflows/ci.yml,line=8,col=20,title=")
     levels = {line.split(" ", 1)[0] for line in lines[:-1]}

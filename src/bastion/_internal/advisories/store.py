@@ -73,6 +73,28 @@ class ImportResult:
     skipped: Counter[str]
 
 
+# The sources OSV's PyPI dump (PyPI/all.zip) holds; data without one of them is thin.
+EXPECTED_SOURCES: dict[str, str] = {
+    "PYSEC": "PyPI advisory database (pypa/advisory-database)",
+    "GHSA": "GitHub security advisories",
+    "MAL": "OpenSSF malicious packages",
+}
+UPDATE_HINT = (
+    "run 'bastion db update' (or, without network, 'bastion db update --from FILE' with OSV's "
+    "PyPI/all.zip copied from a machine that has network)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """One source of records in the database (an id prefix): count and freshness."""
+
+    prefix: str
+    records: int
+    withdrawn: int
+    newest_modified: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class DbStatus:
     """What a database holds and how old it is."""
@@ -84,6 +106,12 @@ class DbStatus:
     newest_modified: datetime | None
     imported_at: datetime | None
     source: str
+    sources: tuple[SourceStatus, ...] = ()
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The sources OSV's PyPI dump has that this database lacks (GHSA in the snapshot)."""
+        return missing_sources({s.prefix for s in self.sources})
 
 
 def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
@@ -305,28 +333,68 @@ def open_database(db_path: Path, *, any_thread: bool = False) -> sqlite3.Connect
 
 
 def status(db_path: Path) -> DbStatus:
-    """Counts by id prefix, withdrawn records, and the data's age."""
+    """Counts by id prefix (each source separately), withdrawn records, and the data's age."""
     with closing(open_database(db_path)) as db:
-        by_prefix: Counter[str] = Counter()
-        withdrawn = 0
-        newest = None
+        counts: Counter[str] = Counter()
+        withdrawn: Counter[str] = Counter()
+        newest: dict[str, str] = {}
         for advisory_id, modified, is_withdrawn in db.execute(
             "SELECT id, modified, withdrawn FROM advisory"
         ):
-            by_prefix[advisory_id.split("-", 1)[0]] += 1
-            withdrawn += bool(is_withdrawn)
-            newest = modified if newest is None or modified > newest else newest
+            prefix = source_of(advisory_id)
+            counts[prefix] += 1
+            withdrawn[prefix] += bool(is_withdrawn)
+            if modified > newest.get(prefix, ""):
+                newest[prefix] = modified
         meta = dict(db.execute("SELECT key, value FROM meta"))
     imported = meta.get("imported_at")
+    sources = tuple(
+        SourceStatus(prefix, counts[prefix], withdrawn[prefix], _moment(newest.get(prefix)))
+        for prefix in sorted(counts, key=_source_order)
+    )
+    overall = max(newest.values()) if newest else None
     return DbStatus(
         path=db_path,
-        records=sum(by_prefix.values()),
-        by_prefix=dict(sorted(by_prefix.items())),
-        withdrawn=withdrawn,
-        newest_modified=datetime.fromisoformat(newest) if newest else None,
-        imported_at=datetime.fromisoformat(imported) if imported else None,
+        records=sum(counts.values()),
+        by_prefix=dict(sorted(counts.items())),
+        withdrawn=sum(withdrawn.values()),
+        newest_modified=_moment(overall),
+        imported_at=_moment(imported),
         source=meta.get("source", ""),
+        sources=sources,
     )
+
+
+def _source_order(prefix: str) -> tuple[int, str]:
+    """PYSEC, GHSA, MAL first (OSV's PyPI dump), then the others by name."""
+    known = list(EXPECTED_SOURCES)
+    return (known.index(prefix) if prefix in known else len(known), prefix)
+
+
+def source_of(advisory_id: str) -> str:
+    """The source an OSV id names: its prefix (``PYSEC``, ``GHSA``, ``MAL``...)."""
+    return advisory_id.split("-", 1)[0]
+
+
+def source_counts(db: sqlite3.Connection) -> dict[str, int]:
+    """Record counts by source prefix."""
+    rows = db.execute(
+        "SELECT CASE WHEN instr(id, '-') > 0 THEN substr(id, 1, instr(id, '-') - 1) ELSE id END, "
+        "count(*) FROM advisory GROUP BY 1"
+    )
+    return {str(prefix): int(count) for prefix, count in rows}
+
+
+def missing_sources(counts: dict[str, int] | set[str]) -> tuple[str, ...]:
+    """The sources OSV's PyPI dump has that this data lacks."""
+    return tuple(p for p in EXPECTED_SOURCES if p not in counts)
+
+
+def _moment(text: str | None) -> datetime | None:
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def newest_modified(db: sqlite3.Connection) -> datetime | None:

@@ -9,6 +9,27 @@ import click
 from bastion._internal.errors import UsageError
 
 
+class DatabasePath(click.ParamType[Path, object]):
+    """A SQLite database named by a path or a ``sqlite:///PATH`` URL, as a ``Path``."""
+
+    name = "PATH|sqlite:///PATH"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Path:
+        if isinstance(value, Path):
+            return value
+        from bastion._internal.db_url import sqlite_path
+
+        try:
+            return sqlite_path(str(value), param.opts[0] if param is not None else "--db")
+        except UsageError as exc:
+            self.fail(exc.one_line(), param, ctx)
+
+
+DATABASE = DatabasePath()
+
+
 @click.group()
 def db() -> None:
     """The offline advisory database (OSV records for PyPI)."""
@@ -22,7 +43,7 @@ def db() -> None:
     help="Import a local OSV zip or a directory of OSV JSON instead of downloading.",
 )
 @click.option("--url", default=None, help="Download from this URL (default: OSV's PyPI dump).")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), help="Database file.")
+@click.option("--db", "db_path", type=DATABASE, help="Database file (a path or sqlite:///PATH).")
 def db_update(source: Path | None, url: str | None, db_path: Path | None) -> None:
     """Import advisories atomically and incrementally (by 'modified')."""
     from bastion._internal.advisories.download import OSV_PYPI_URL, download, remove
@@ -47,36 +68,76 @@ def db_update(source: Path | None, url: str | None, db_path: Path | None) -> Non
 
 
 @db.command("status")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), help="Database file.")
+@click.option("--db", "db_path", type=DATABASE, help="Database file (a path or sqlite:///PATH).")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 def db_status(db_path: Path | None, fmt: str) -> None:
-    """Record counts by source prefix and the data's age."""
-    import json as json_module
+    """Each source separately (PYSEC, GHSA, MAL, others): records, newest 'modified', age.
 
-    from bastion._internal.advisories.store import default_db_path, status
+    Says when a source that OSV's PyPI dump has is missing: no finding from a
+    source the database lacks is no evidence of safety.
+    """
+    import json as json_module
+    from datetime import UTC, datetime
+
+    from bastion._internal.advisories.store import (
+        EXPECTED_SOURCES,
+        UPDATE_HINT,
+        default_db_path,
+        status,
+    )
 
     info = status(db_path or default_db_path())
+    now = datetime.now(UTC)
+
+    def age(moment: datetime | None) -> int | None:
+        return (now - moment).days if moment is not None else None
+
     data = {
         "path": str(info.path),
         "records": info.records,
         "by_prefix": info.by_prefix,
         "withdrawn": info.withdrawn,
         "newest_modified": info.newest_modified.isoformat() if info.newest_modified else None,
+        "age_days": age(info.newest_modified),
         "imported_at": info.imported_at.isoformat() if info.imported_at else None,
         "source": info.source,
+        "sources": [
+            {
+                "source": s.prefix,
+                "title": EXPECTED_SOURCES.get(s.prefix),
+                "records": s.records,
+                "withdrawn": s.withdrawn,
+                "newest_modified": s.newest_modified.isoformat() if s.newest_modified else None,
+                "age_days": age(s.newest_modified),
+            }
+            for s in info.sources
+        ],
+        "missing_sources": list(info.missing),
     }
     if fmt == "json":
         click.echo(json_module.dumps(data, indent=2))
         return
-    for key, value in data.items():
-        shown = (
-            ", ".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else value
+    click.echo(f"path: {info.path}")
+    click.echo(f"records: {info.records} ({info.withdrawn} withdrawn)")
+    imported = info.imported_at.isoformat() if info.imported_at else "unknown"
+    click.echo(f"imported at: {imported} from {info.source or 'unknown'}")
+    click.echo(f"{'source':<8} {'records':>8}  {'newest modified':<16} age")
+    for s in info.sources:
+        newest = s.newest_modified.date().isoformat() if s.newest_modified else "-"
+        days = age(s.newest_modified)
+        shown = f"{days} days" if days is not None else "-"
+        click.echo(f"{s.prefix:<8} {s.records:>8}  {newest:<16} {shown}")
+    for prefix in info.missing:
+        click.echo(
+            f"{prefix:<8} {'missing':>8}  OSV's PyPI dump has {EXPECTED_SOURCES[prefix]} records; "
+            "no finding from them here is no evidence of safety"
         )
-        click.echo(f"{key.replace('_', ' ')}: {shown}")
+    if info.missing:
+        click.echo(f"to complete the data: {UPDATE_HINT}")
 
 
 @db.command("serve")
-@click.option("--db", "db_path", type=click.Path(path_type=Path), help="Database file.")
+@click.option("--db", "db_path", type=DATABASE, help="Database file (a path or sqlite:///PATH).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 def db_serve(db_path: Path | None, host: str, port: int) -> None:

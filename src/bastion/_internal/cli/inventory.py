@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from bastion._internal.cli.common import EXIT_USAGE
+from bastion._internal.cli.db import DATABASE
 from bastion._internal.errors import BastionError, UsageError
 
 
@@ -19,7 +20,8 @@ def inventory() -> None:
 _INVENTORY_DB = click.option(
     "--db",
     "db",
-    help="Inventory database: a SQLite file (default: the user cache) or postgresql://...",
+    help="Inventory database: a SQLite file or sqlite:///PATH (default: the user cache), or "
+    "postgresql://...",
 )
 
 
@@ -130,7 +132,9 @@ def _ingest_manifest(manifest: Path, db: str | None) -> None:
     default="table",
     show_default=True,
 )
-@click.option("--advisory-db", type=click.Path(path_type=Path), help="Advisory database file.")
+@click.option(
+    "--advisory-db", type=DATABASE, help="Advisory database file (a path or sqlite:///PATH)."
+)
 @_INVENTORY_DB
 def inventory_query(
     package: str | None,
@@ -177,7 +181,9 @@ def inventory_query(
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="File holding the bearer token (default: $BASTION_INVENTORY_TOKEN).",
 )
-@click.option("--advisory-db", type=click.Path(path_type=Path), help="Advisory database file.")
+@click.option(
+    "--advisory-db", type=DATABASE, help="Advisory database file (a path or sqlite:///PATH)."
+)
 def inventory_serve(
     db: str | None, host: str, port: int, token_file: Path | None, advisory_db: Path | None
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from bastion._internal.cli.common import discovered_sources, env_option, with_discovery_options
+from bastion._internal.cli.db import DATABASE
 from bastion._internal.safe_write import write_atomically
 
 
@@ -68,8 +69,9 @@ def sbom() -> None:
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(path_type=Path),
-    help="Advisory database for --with-vulnerabilities (default: the user cache).",
+    type=DATABASE,
+    help="Advisory database for --with-vulnerabilities (a path or sqlite:///PATH; default: "
+    "the user cache).",
 )
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="Config file (waivers)."

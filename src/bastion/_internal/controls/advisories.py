@@ -18,10 +18,13 @@ from pathlib import Path
 from bastion._internal.advisories.audit import AdvisoryIndex, PackageAudit, audit_version
 from bastion._internal.advisories.osv import ParseWarnings
 from bastion._internal.advisories.store import (
+    UPDATE_HINT,
     default_db_path,
     ensure_database,
+    missing_sources,
     newest_modified,
     open_database,
+    source_counts,
     too_old,
 )
 from bastion._internal.controls.base import Project, not_configured
@@ -125,6 +128,7 @@ class AdvisoryControl:
             index = AdvisoryIndex(db)
             audits = [(p, audit_version(index, p.name, p.version, warnings)) for p in packages]
             newest = newest_modified(db)
+            missing = missing_sources(source_counts(db))
         findings = [f for package, audit in audits for f in package_findings(package, audit)]
         now = self.now or datetime.now(UTC)
         age = (now - newest).days if newest else None
@@ -140,11 +144,17 @@ class AdvisoryControl:
             notes.append(f"{excluded} packages not installed on the target left out")
         if warnings.total:
             notes.append(f"{warnings.total} malformed ranges skipped")
+        if missing:
+            notes.append(
+                f"no {', '.join(missing)} records in this database (OSV's PyPI dump has them): "
+                f"no finding from a missing source is no evidence of safety; {UPDATE_HINT}"
+            )
         status = ControlStatus.FAIL if findings else ControlStatus.PASS
         problem = too_old(age, config.advisory_max_days)
         if problem is not None:
-            status = ControlStatus.ERROR
-            notes.insert(0, f"{problem}: run 'bastion db update'")
+            status = ControlStatus.ERROR  # fail closed, findings kept: both are reported
+            found = f"; {len(findings)} findings on this data" if findings else ""
+            notes.insert(0, f"{problem}{found}: {UPDATE_HINT}, or set --advisory-max-days")
         elif age is not None and age > config.advisory_warn_days:
             findings.append(_stale(path, age, config.advisory_warn_days))
         return ControlResult(CONTROL, status, self.threats, tuple(findings), "; ".join(notes))

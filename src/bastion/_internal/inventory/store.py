@@ -132,7 +132,10 @@ def _tables() -> Any:
 
 
 def database_url(db: str | Path | None) -> str:
-    """A SQLAlchemy URL: ``postgresql://`` as given (psycopg driver), else a SQLite file."""
+    """A SQLAlchemy URL: ``postgresql://`` as given (psycopg driver), else a SQLite file.
+
+    The file is a path or a ``sqlite:///PATH`` URL (``sqlite:////abs/path``).
+    """
     if db is None:
         from bastion._internal.advisories.store import default_db_path
 
@@ -142,7 +145,11 @@ def database_url(db: str | Path | None) -> str:
         return "postgresql+psycopg://" + text.split("://", 1)[1]
     if text.startswith("postgresql+psycopg://"):
         return text
-    if "://" in text:
+    if text.startswith("sqlite:"):
+        from bastion._internal.db_url import sqlite_path
+
+        text = str(sqlite_path(text))
+    elif "://" in text:
         raise UsageError(
             f"--db {text.split('://')[0]}:// is not supported (a file or postgresql://)"
         )

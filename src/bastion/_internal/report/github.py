@@ -10,8 +10,8 @@ control characters (terminal escapes in a package name) are shown escaped
 
 from __future__ import annotations
 
-from bastion._internal.model import Finding, Report, Severity, relative_to
-from bastion._internal.report.common import printable
+from bastion._internal.model import ControlStatus, Finding, Report, Severity, relative_to
+from bastion._internal.report.common import printable, verdict_line
 
 _LEVEL = {
     Severity.CRITICAL: "error",
@@ -56,8 +56,9 @@ def render(report: Report, color: bool = False) -> str:
     """Every finding as an annotation, and a one-line summary."""
     del color
     lines = [annotation(f, report) for f in report.findings]
-    lines.append(
-        f"bastion: {len(report.findings)} finding(s), {len(report.waived)} waived, "
-        f"exit code {report.exit_code}"
-    )
+    for result in report.results:  # a control that could not run fails closed: say why
+        if result.status is ControlStatus.ERROR:
+            title = escape_property(f"bastion: {result.control} could not run (incomplete)")
+            lines.append(f"::error title={title}::{escape_data(result.detail)}")
+    lines.append(f"bastion: {escape_data(verdict_line(report))}")
     return "\n".join(lines) + "\n"

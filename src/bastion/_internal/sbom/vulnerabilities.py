@@ -34,6 +34,7 @@ from bastion._internal.advisories.audit import AdvisoryIndex, Vulnerability, aud
 from bastion._internal.advisories.osv import ParseWarnings
 from bastion._internal.advisories.severity import cvss3_base_score, from_score
 from bastion._internal.advisories.store import (
+    UPDATE_HINT,
     default_db_path,
     ensure_database,
     newest_modified,
@@ -128,8 +129,7 @@ def scan_packages(
     problem = too_old((now - newest).days if newest is not None else None, max_days)
     if problem is not None:
         raise IncompleteError(
-            f"{path}: {problem}; "
-            "run 'bastion db update' before writing vulnerabilities into an SBOM"
+            f"{path}: {problem}; {UPDATE_HINT} before writing vulnerabilities into an SBOM"
         )
     live = [w for w in waivers if w.expires >= now]
     found = []
