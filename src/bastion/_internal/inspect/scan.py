@@ -1,0 +1,315 @@
+"""One artifact, every member: indicators, Python rules, ``.pth`` lines, binaries, RECORD."""
+
+from __future__ import annotations
+
+import hashlib
+import posixpath
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from bastion._internal.inspect.archive import Entry, iter_entries
+from bastion._internal.inspect.hits import Hit, evidence
+from bastion._internal.inspect.indicators import (
+    DROPPER,
+    DROPPER_HINTS,
+    MAX_DEPTH,
+    MINER,
+    MINER_HINTS,
+    WEBHOOK,
+    WEBHOOK_HINTS,
+    decoded_blobs,
+    line_of,
+    search,
+)
+from bastion._internal.inspect.limits import Limits
+from bastion._internal.inspect.python_rules import PythonScan, scan_python
+from bastion._internal.inspect.record import MemberDigest, record_hits
+from bastion._internal.inspect.unicode_rules import unicode_hits
+from bastion._internal.model import Severity
+
+SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".tar", ".zip")
+NATIVE_MAGIC = (
+    b"\x7fELF",
+    b"\xfe\xed\xfa\xce",
+    b"\xfe\xed\xfa\xcf",
+    b"\xce\xfa\xed\xfe",
+    b"\xcf\xfa\xed\xfe",
+)
+# Windows launchers that setuptools and distlib ship inside pure-Python wheels.
+LAUNCHER = re.compile(r"(?:^|/)(?:cli|gui|t|w)(?:-?(?:32|64|arm64|arm))*\.exe$")
+_PYTHON_HINT = re.compile(rb"\bimport\s+\w|\bexec\s*\(|\beval\s*\(|__import__")
+_STRONG_DROPPER = re.compile(rb"nohup|chmod|/tmp/|/dev/shm|/var/tmp")
+_SHEBANG = re.compile(rb"^#![^\n]*\b(?:ba|z|da)?sh\b")
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactReport:
+    """What one wheel or sdist holds and would do, and the verdict on it."""
+
+    path: Path
+    kind: str  # "wheel" or "sdist"
+    sha256: str
+    members: tuple[MemberDigest, ...]
+    hits: tuple[Hit, ...]  # threat indicators and capabilities, in member order
+    pure: bool | None = None  # a wheel's Root-Is-Purelib
+
+    @property
+    def findings(self) -> tuple[Hit, ...]:
+        """The threat indicators (capabilities left out)."""
+        return tuple(h for h in self.hits if h.rule)
+
+    @property
+    def capabilities(self) -> tuple[Hit, ...]:
+        """What the code can do, without a threat indicator reaching it."""
+        return tuple(h for h in self.hits if not h.rule)
+
+    @property
+    def verdict(self) -> str:
+        """``malicious`` (high or critical), ``suspicious`` (medium), else ``clean``."""
+        worst = max((h.severity for h in self.findings), default=Severity.INFO)
+        if worst >= Severity.HIGH:
+            return "malicious"
+        if worst >= Severity.MEDIUM:
+            return "suspicious"
+        return "clean"
+
+
+def artifact_kind(path: Path) -> str:
+    """``wheel`` or ``sdist`` from the file name (anything else is read as an sdist)."""
+    return "wheel" if path.name.lower().endswith(".whl") else "sdist"
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file on disk, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def inspect_file(
+    path: Path, limits: Limits | None = None, *, git_ids: bool = False
+) -> ArtifactReport:
+    """Read and scan every member of the wheel or sdist at ``path`` (``ArchiveError`` if bad)."""
+    limits = limits or Limits()
+    kind = artifact_kind(path)
+    hits: list[Hit] = []
+    digests: list[MemberDigest] = []
+    record: tuple[str, bytes] | None = None
+    pure: bool | None = None
+    pth: list[tuple[str, bytes]] = []
+    modules: dict[str, PythonScan] = {}
+    natives: list[str] = []
+    for entry in iter_entries(path, limits, git_ids=git_ids):
+        if entry.kind == "link":
+            hits.append(_link_hit(entry))
+            continue
+        if entry.kind == "special":
+            hits.append(
+                Hit(
+                    "inspect-archive-link", Severity.HIGH, entry.name, None, "device or FIFO member"
+                )
+            )
+            continue
+        digests.append(MemberDigest(entry.name, entry.size, entry.sha256, entry.git_id))
+        lower = entry.name.lower()
+        if kind == "wheel" and lower.endswith(".dist-info/record") and lower.count("/") == 1:
+            record = (entry.name, entry.data)
+        if kind == "wheel" and lower.endswith(".dist-info/wheel") and lower.count("/") == 1:
+            pure = re.search(rb"(?mi)^Root-Is-Purelib:\s*true\s*$", entry.data) is not None
+        if entry.data.startswith(NATIVE_MAGIC) or (
+            entry.data.startswith(b"MZ") and b"PE\x00\x00" in entry.data[:1024]
+        ):
+            natives.append(entry.name)
+            hits.append(Hit("", Severity.INFO, entry.name, None, "native binary", "native-code"))
+        if lower.endswith(".pth"):
+            pth.append((entry.name, entry.data))
+        found = _scan_member(entry, kind)
+        if found is not None:
+            modules[_module_name(entry.name, kind)] = found
+    if kind == "wheel":
+        hits.extend(record_hits(digests, *(record or (None, None))))
+        if pure:
+            hits.extend(
+                Hit(
+                    "inspect-native-in-pure",
+                    Severity.MEDIUM,
+                    name,
+                    None,
+                    "native binary in a pure-Python wheel",
+                )
+                for name in natives
+                if not LAUNCHER.search(name.lower())
+            )
+    for name, data in pth:
+        hits.extend(_pth_hits(name, data, modules))
+    for scan in modules.values():
+        hits.extend(scan.hits)
+    return ArtifactReport(path, kind, file_sha256(path), tuple(digests), tuple(hits), pure)
+
+
+def _module_name(member: str, kind: str) -> str:
+    parts = member.split("/")
+    if kind == "sdist" and len(parts) > 1:
+        parts = parts[1:]
+    return "/".join(parts)
+
+
+def _link_hit(entry: Entry) -> Hit:
+    target = entry.link_target
+    resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.name), target))
+    if target.startswith("/") or resolved.startswith("..") or "\x00" in target:
+        return Hit(
+            "inspect-archive-link",
+            Severity.HIGH,
+            entry.name,
+            None,
+            evidence(f"link out of the archive -> {target}"),
+        )
+    return Hit("", Severity.INFO, entry.name, None, evidence(f"link -> {target}"), "link")
+
+
+def _scan_member(entry: Entry, kind: str) -> PythonScan | None:
+    """Scan one member's bytes; returns its Python scan (holding every hit) when it parsed."""
+    data = entry.data
+    name = entry.name
+    result = PythonScan()
+    text = b"\x00" not in data[:8192]
+    lower = name.lower()
+    python = None
+    if text and (
+        lower.endswith((".py", ".pyw")) or (_PYTHON_HINT.search(data[:65536]) and entry.complete)
+    ):
+        install = _is_setup_py(name, kind)
+        python = scan_python(name, data, install=install) if entry.complete else None
+        if python is not None:
+            result = python
+            if lower.endswith((".py", ".pyw")):
+                result.hits.extend(unicode_hits(name, data))
+    result.hits.extend(_byte_hits(name, data, python is not None, text, 0))
+    return result
+
+
+def _is_setup_py(name: str, kind: str) -> bool:
+    parts = name.split("/")
+    return parts[-1] == "setup.py" and (len(parts) == 1 or (kind == "sdist" and len(parts) == 2))
+
+
+def _byte_hits(
+    name: str, data: bytes, python: bool, text: bool, depth: int, where: str = ""
+) -> list[Hit]:
+    """Miner, webhook and dropper indicators in any bytes, then in the data encoded inside."""
+    hits = []
+    lower = data.lower()
+    miner = search(MINER, MINER_HINTS, data, lower)
+    if miner:
+        severity = Severity.CRITICAL if depth or python else Severity.HIGH
+        line = line_of(data, miner.start()) if text and not depth else None
+        hits.append(
+            Hit(
+                "inspect-miner",
+                severity,
+                name,
+                line,
+                f"{where}miner indicator {_shown(data, miner.start())}",
+            )
+        )
+    hook = search(WEBHOOK, WEBHOOK_HINTS, data, lower)
+    if hook:
+        line = line_of(data, hook.start()) if text and not depth else None
+        hits.append(
+            Hit(
+                "inspect-webhook",
+                Severity.MEDIUM if not depth else Severity.HIGH,
+                name,
+                line,
+                f"{where}messenger webhook {_shown(data, hook.start())}",
+            )
+        )
+    if text and not python:
+        dropper = search(DROPPER, DROPPER_HINTS, data, lower)
+        if dropper and (depth or _STRONG_DROPPER.search(dropper.group()) or _SHEBANG.match(data)):
+            severity = Severity.HIGH if depth else Severity.MEDIUM
+            line = line_of(data, dropper.start()) if not depth else None
+            hits.append(
+                Hit(
+                    "inspect-download-exec",
+                    severity,
+                    name,
+                    line,
+                    f"{where}shell download-and-run: {_shown(data, dropper.start())}",
+                )
+            )
+    if text and depth < MAX_DEPTH:
+        for offset, decoded in decoded_blobs(data, 8 * 1024 * 1024):
+            label = f"{where}base64 data at line {line_of(data, offset)}: " if not depth else where
+            inner_python = scan_python(name, decoded) if b"\x00" not in decoded[:4096] else None
+            if inner_python is not None:
+                for hit in inner_python.hits:
+                    if hit.rule:
+                        hits.append(
+                            Hit(
+                                hit.rule,
+                                max(hit.severity, Severity.HIGH),
+                                name,
+                                line_of(data, offset),
+                                evidence(label + hit.evidence),
+                            )
+                        )
+            inner_text = b"\x00" not in decoded[:4096]
+            hits.extend(
+                _byte_hits(name, decoded, inner_python is not None, inner_text, depth + 1, label)
+            )
+    return hits
+
+
+def _shown(data: bytes, offset: int) -> str:
+    start = data.rfind(b"\n", max(0, offset - 80), offset) + 1
+    end = data.find(b"\n", offset)
+    end = len(data) if end < 0 or end - offset > 120 else end
+    return evidence(data[start or max(0, offset - 40) : end].decode("utf-8", "replace"), 140)
+
+
+def _pth_hits(name: str, data: bytes, modules: dict[str, PythonScan]) -> list[Hit]:
+    """A .pth line that starts with ``import`` runs at every interpreter start."""
+    hits = []
+    for number, raw in enumerate(data.splitlines(), 1):
+        line = raw.strip()
+        if not line.startswith((b"import ", b"import\t")):
+            continue
+        scan = scan_python(name, line)
+        capabilities = {h.capability for h in scan.hits if h.capability} if scan else set()
+        imported = {f"{m}/__init__.py" for m in (scan.imports if scan else ())} | {
+            f"{m}.py" for m in (scan.imports if scan else ())
+        }
+        reached = {
+            c for path, module in modules.items() if path in imported for c in module.import_time
+        }
+        risky = capabilities & {"process", "network", "dynamic-code", "decode"}
+        if scan is None or risky or reached:
+            why = ", ".join(sorted(risky | reached)) or "does not parse"
+            hits.append(
+                Hit(
+                    "inspect-pth",
+                    Severity.HIGH,
+                    name,
+                    number,
+                    evidence(
+                        f"runs at interpreter start ({why}): {raw.decode('utf-8', 'replace')}"
+                    ),
+                )
+            )
+        else:
+            hits.append(
+                Hit(
+                    "",
+                    Severity.INFO,
+                    name,
+                    number,
+                    evidence(raw.decode("utf-8", "replace")),
+                    "pth-import",
+                )
+            )
+    return hits
