@@ -44,7 +44,7 @@ _SEVERITIES = ["info", "low", "medium", "high", "critical"]
 @click.option(
     "--record",
     type=click.Path(path_type=Path, dir_okay=False),
-    help="Write what this (clean) run did as a baseline.",
+    help="Write what this (clean) run did as a baseline (with --baseline: both merged).",
 )
 @click.option(
     "--baseline",
@@ -132,7 +132,7 @@ def watch(
     from bastion._internal.model import Severity
     from bastion._internal.report import renderer
     from bastion._internal.safe_write import write_atomically
-    from bastion._internal.watch.baseline import read_baseline, write_baseline
+    from bastion._internal.watch.baseline import merge, read_baseline, write_baseline
     from bastion._internal.watch.baseline import record as baseline_of
     from bastion._internal.watch.model import WatchSettings
     from bastion._internal.watch.report import exit_code, summary, to_report
@@ -160,8 +160,11 @@ def watch(
     except CommandNotStartedError as exc:
         click.echo(f"bastion: error: {exc.one_line()}", err=True)
         sys.exit(exc.exit_code)
-    if record is not None:
-        write_baseline(record, baseline_of(run.processes, run.connections), run.command)
+    if record is not None:  # with --baseline: the union of both, to learn from several runs
+        learned = baseline_of(run.processes, run.connections)
+        if settings.baseline is not None:
+            learned = merge(settings.baseline, learned)
+        write_baseline(record, learned, run.command)
     report = to_report(run, threshold)
     text = renderer(fmt)(report, False)
     if output is not None:

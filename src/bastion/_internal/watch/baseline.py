@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from bastion._internal.errors import InputError
-from bastion._internal.model import Finding
-from bastion._internal.safe_read import key_line, parse_json, read_text
+from bastion._internal.model import Finding, Severity
+from bastion._internal.safe_read import parse_json, read_text
 from bastion._internal.safe_write import write_atomically
 from bastion._internal.watch import indicators
 from bastion._internal.watch.model import Baseline, ConnectionSeen, ProcessSeen
@@ -41,6 +42,16 @@ def record(processes: Iterable[ProcessSeen], connections: Iterable[ConnectionSee
         executables=frozenset(peak),
         destinations=frozenset(c.destination for c in connections),
         peak_cpu=peak,
+    )
+
+
+def merge(first: Baseline, second: Baseline) -> Baseline:
+    """Both runs' executables and destinations, the higher peak of each executable."""
+    peak = dict(first.peak_cpu)
+    for exe, value in second.peak_cpu.items():
+        peak[exe] = max(peak.get(exe, 0.0), value)
+    return Baseline(
+        first.executables | second.executables, first.destinations | second.destinations, peak
     )
 
 
@@ -69,7 +80,7 @@ def read_baseline(path: Path) -> Baseline:
             path,
             f"not a bastion watch baseline of version {VERSION} "
             f"('bastion-watch-baseline' is {version!r})",
-            key_line(lines, "bastion-watch-baseline") or 1,
+            _line(lines, "bastion-watch-baseline"),
         )
     executables = _strings(path, lines, data, "executables")
     destinations = _strings(path, lines, data, "destinations")
@@ -109,9 +120,13 @@ def compare(
             reported.add(exe)
             rule = RULES["watch-new-executable"]
             message = f"executable not in the baseline: {process.shown}"
+            severity = None
+            if process.samples < 2:  # sampling may well have missed it in the clean run
+                severity = Severity.LOW
+                message += " (short-lived: seen in one sample only)"
             if process.cmdline:
                 message += f"; command line: {process.command_text}"
-            findings.append(rule.finding(message, None, rule.help))
+            findings.append(rule.finding(message, None, rule.help, severity=severity))
             continue
         before = baseline.peak_cpu.get(exe)
         if (
@@ -169,4 +184,9 @@ def _number(value: object) -> float | None:
 
 
 def _line(lines: list[str], key: str) -> int:
-    return key_line(lines, key) or 1
+    """The 1-based line where the JSON key ``key`` first appears (1 when it does not)."""
+    pattern = re.compile(re.escape(json.dumps(key)) + r"\s*:")
+    for number, line in enumerate(lines, start=1):
+        if pattern.search(line):
+            return number
+    return 1

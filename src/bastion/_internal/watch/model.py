@@ -23,6 +23,7 @@ class ProcessSeen:
     peak_cpu: float  # highest share of one core over about a second (1.0 = one full core)
     parent_name: str = ""
     outlived: bool = False  # still running after the command exited
+    samples: int = 1  # how many samples saw it alive (1: it lived less than two intervals)
 
     @property
     def shown(self) -> str:

@@ -61,7 +61,7 @@ def watch(command: Sequence[str], settings: WatchSettings) -> WatchRun:
         started_clock=started_clock,
         exclude=before,
     )
-    with _forward_signals(child.pid):
+    with _forward_signals(child.pid, before):
         status, killed, stopped = _follow(child, sampler, settings, started_clock)
     # the command has ended: what is still running outlived it
     sampler.sample(time.monotonic())
@@ -200,13 +200,14 @@ def _pidfd(pid: int) -> int | None:
 
 
 @contextmanager
-def _forward_signals(pid: int) -> Iterator[None]:
-    """Pass SIGTERM, SIGINT and SIGHUP on to the command (a cancelled CI job) while it runs."""
+def _forward_signals(pid: int, exclude: frozenset[int]) -> Iterator[None]:
+    """Pass SIGTERM, SIGINT and SIGHUP on to the command's tree (a cancelled CI job)."""
 
     def forward(signum: int, frame: FrameType | None) -> None:
         del frame
         with suppress(OSError):
             os.kill(pid, signum)
+        tree.signal_all(tree.descendants(exclude), signum)  # the whole tree, as a cancel would
 
     previous = {}
     for signum in _FORWARDED:

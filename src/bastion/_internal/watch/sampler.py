@@ -142,6 +142,7 @@ class Sampler:
             cpu_seconds=0.0,
             peak_cpu=0.0,
             parent_name=parent_name,
+            samples=0,  # counted by each sample, this one included
         )
         tracked = _Tracked(seen, handle)
         self.tracked[key] = tracked
@@ -182,7 +183,12 @@ class Sampler:
             if elapsed - moment >= _PEAK_SPAN:
                 peak = max(peak, (total - spent) / (elapsed - moment))
                 break
-        tracked.seen = replace(tracked.seen, cpu_seconds=round(total, 3), peak_cpu=round(peak, 3))
+        tracked.seen = replace(
+            tracked.seen,
+            cpu_seconds=round(total, 3),
+            peak_cpu=round(peak, 3),
+            samples=tracked.seen.samples + 1,
+        )
         if tracked.cpu_flagged or tracked.seen.pid == self.root_pid:
             return
         first_moment, first_spent = history[0]

@@ -15,6 +15,7 @@ import signal
 import sys
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
 
@@ -34,21 +35,48 @@ def become_subreaper() -> bool:
 
 
 def descendants(exclude: frozenset[int] = frozenset()) -> list[psutil.Process]:
-    """Every descendant of this process, but those below a child in ``exclude``."""
-    try:
-        children = psutil.Process().children(recursive=False)
-    except psutil.Error:
-        return []
+    """Every descendant of this process, but those below a child in ``exclude``.
+
+    One pass over the process table per call (``/proc/*/stat`` on Linux), so a
+    tree of thousands costs one scan, not one per process.
+    """
+    children: dict[int, list[int]] = {}
+    for pid, ppid in parent_map().items():
+        children.setdefault(ppid, []).append(pid)
     found = []
-    for child in children:
-        if child.pid in exclude:
-            continue
-        found.append(child)
+    pending = [p for p in children.get(os.getpid(), []) if p not in exclude]
+    while pending:
+        pid = pending.pop()
         try:
-            found.extend(child.children(recursive=True))
+            found.append(psutil.Process(pid))
         except psutil.Error:
             continue
+        pending.extend(children.get(pid, []))
     return found
+
+
+def parent_map() -> dict[int, int]:
+    """pid -> parent pid of every process (``/proc`` on Linux, psutil elsewhere)."""
+    if not Path("/proc/self/stat").exists():
+        mapping: dict[int, int] = {}
+        for process in psutil.process_iter(["ppid"]):
+            ppid = process.info.get("ppid")
+            if isinstance(ppid, int):
+                mapping[process.pid] = ppid
+        return mapping
+    mapping = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with Path(f"/proc/{entry.name}/stat").open("rb") as handle:
+                data = handle.read(4096)
+        except OSError:
+            continue
+        fields = data[data.rfind(b")") + 2 :].split(b" ", 2)
+        if len(fields) >= 2 and fields[1].isdigit():
+            mapping[int(entry.name)] = int(fields[1])
+    return mapping
 
 
 # pid -> wait status of every child this process reaped (the command's among them)
