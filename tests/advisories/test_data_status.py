@@ -217,3 +217,20 @@ def test_the_inventory_takes_sqlite_urls_too(
     assert store.counts() == (0, 0, 0)
     store.close()
     assert (tmp_path / "inv" / "a.sqlite").is_file()
+
+
+def test_advisory_max_days_on_the_command_line(tmp_path: Path, thin_db: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "requirements.txt").write_text("demo-pkg==1.0\n")
+    runner = CliRunner()
+    base = ["audit", str(root), "--db", f"sqlite:///{thin_db}", "--format", "json"]
+    stale = json.loads(runner.invoke(cli, base).output)
+    assert stale["summary"]["incomplete"] is True
+    accepted = runner.invoke(cli, [*base, "--advisory-max-days", "36500"])
+    data = json.loads(accepted.output)
+    assert data["summary"]["incomplete"] is False
+    assert [c["status"] for c in data["controls"]] == ["fail"]
+    assert accepted.exit_code == 1  # the finding still fails the run
+    bad = runner.invoke(cli, [*base, "--advisory-max-days", "-1"])
+    assert bad.exit_code != 0 and "--advisory-max-days" in bad.output

@@ -27,6 +27,7 @@ LOCKED_AT = "2026-08-21T04:51:05Z"  # the commit that last changed pydantic-ai's
 
 
 def copy_project(target: Path, *, with_pyproject: bool = True) -> Path:
+    target.mkdir(parents=True, exist_ok=True)
     shutil.copy(PYDANTIC_AI / "uv.lock", target / "uv.lock")
     if with_pyproject:
         shutil.copy(PYDANTIC_AI / "pyproject.toml", target / "pyproject.toml")
@@ -179,3 +180,34 @@ def test_bad_options_name_the_file(tmp_path: Path, options: str) -> None:
     lock.write_text(f"version = 1\n\n[options]\n{options}\n")
     with pytest.raises(InputError, match=r"uv\.lock"):
         parse_uv_lock(lock)
+
+
+FAIL_OPEN_CI = """\
+on: pull_request
+permissions: {}
+jobs:
+  check:
+    runs-on: ubuntu-latest
+    steps:
+      - run: bastion check . || true
+"""
+
+
+def test_installer_enforcement_survives_a_fail_open_bastion_in_ci(
+    tmp_path: Path, no_advisories: Path
+) -> None:
+    from bastion._internal.controls import Control
+    from bastion._internal.controls.workflows import WorkflowControl
+    from bastion._internal.engine import run_check
+    from bastion._internal.model import Coverage
+
+    root = copy_project(tmp_path / "project")
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text(FAIL_OPEN_CI)
+    now = datetime(2026, 8, 30, tzinfo=UTC)
+    controls: list[Control] = [CooldownControl(no_advisories, now), WorkflowControl()]
+    report = run_check(root, controls=controls, now=now)
+    cooldown = next(r for r in report.results if r.control == "cooldown")
+    assert cooldown.enforced is True  # uv's exclude-newer, not the fail-open bastion step
+    row = next(r for r in report.coverage if r.threat == "compromised-release")
+    assert row.verdict is Coverage.COVERED

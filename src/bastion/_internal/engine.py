@@ -40,6 +40,7 @@ def run_check(
     include: Sequence[str] = (),
     progress: Callable[[int, int, str], None] | None = None,
     zizmor_ignores: bool = True,
+    advisory_max_days: int | None = None,
 ) -> Report:
     """Run every available control on the project at ``path`` and build the report.
 
@@ -57,6 +58,7 @@ def run_check(
     ``BastionError``; a discovered input that cannot be read and a control
     that fails unexpectedly are reported as ``error`` (exit code 2).
     ``progress`` is told (step, steps, title) before each control and once at the end.
+    ``advisory_max_days`` overrides the configured ``advisory-max-days``.
     """
     root = path.resolve()
     project_root = root if root.is_dir() else root.parent
@@ -65,6 +67,8 @@ def run_check(
         config = replace(config, fail_on=fail_on)
     if target is not None:
         config = replace(config, target=target)
+    if advisory_max_days is not None:
+        config = replace(config, advisory_max_days=advisory_max_days)
     if exclude:
         config = replace(config, exclude=(*config.exclude, *exclude))
     if discover_inputs:
@@ -139,8 +143,8 @@ def _with_enforcement(results: list[ControlResult]) -> list[ControlResult]:
         enforced: bool | None = wiring.get(result.control)
         if everything is not None:
             enforced = everything or bool(enforced)
-        if enforced is None or not result.status.ran:
-            marked.append(result)
+        if enforced is None or not result.status.ran or result.enforced:
+            marked.append(result)  # a control enforced by itself (an installer) stays enforced
         else:
             marked.append(replace(result, enforced=enforced))
     return marked

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bastion._internal.cli.db import DATABASE
 from bastion._internal.markers import PLATFORMS, Target
 from bastion._internal.model import Report, Severity
 from bastion._internal.report import FORMATS
@@ -124,9 +125,15 @@ def report_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--db",
             "db_path",
-            type=click.Path(path_type=Path),
-            help="Advisory database (default: the user cache; created from the bundled "
-            "snapshot on first use).",
+            type=DATABASE,
+            help="Advisory database, a path or sqlite:///PATH (default: the user cache; "
+            "created from the bundled snapshot on first use).",
+        ),
+        click.option(
+            "--advisory-max-days",
+            type=click.IntRange(0, 36500),
+            help="Oldest advisory data accepted, in days (overrides advisory-max-days; "
+            "older data fails closed).",
         ),
         click.option(
             "--target-python", help="Evaluate markers for this Python version (e.g. 3.12)."
@@ -278,4 +285,5 @@ def run_report(
         include=tuple(options["include"]),
         progress=progress_reporter(fmt),
         zizmor_ignores=not options["no_zizmor_ignores"],
+        advisory_max_days=options.get("advisory_max_days"),
     )
