@@ -39,11 +39,13 @@ def test_fail_on_threshold(make_project: MakeProject) -> None:
 
 
 def test_incomplete_run_exits_2(make_project: MakeProject) -> None:
-    # ruff refuses this configuration, so the insecure-code layer cannot run: fail closed.
+    # The project's ruff configuration cannot be read, so the insecure-code layer cannot run:
+    # fail closed.
     root = make_project(
         {
             "requirements.txt": f"idna==3.7 --hash={H}\n",
-            "ruff.toml": "line-length = 'x'\n",
+            "app.py": "x = 1\n",
+            "ruff.toml": "line-length = \n",
             "bastion.toml": OLD_DATA_OK,
         }
     )

@@ -198,3 +198,23 @@ def test_bastion_excludes_still_apply(make_project: MakeProject) -> None:
     root = make_project({"app/main.py": SHELL, "vendored/lib/bad.py": SHELL})
     result = run(root, Config(exclude=("vendored/**",)))
     assert codes(result) == [("S602", "main.py")]
+
+
+def test_a_tree_without_python_is_not_configured(make_project: MakeProject) -> None:
+    root = make_project({"requirements.txt": "idna==3.7\n", "docs/index.md": "# docs\n"})
+    result = run(root)
+    assert result.status is ControlStatus.NOT_CONFIGURED
+    assert result.detail == "no Python files in the project"
+
+
+def test_sim_and_slf_selections_are_not_s(make_project: MakeProject) -> None:
+    # SIM, SLF, SLOT start with S but are not flake8-bandit: the test-folder ignores still apply.
+    root = make_project(
+        {
+            "tests/test_login.py": TEST_NOISE,
+            "pyproject.toml": '[tool.ruff.lint]\nextend-select = ["SIM", "SLF"]\n',
+        }
+    )
+    result = run(root)
+    assert result.status is ControlStatus.PASS
+    assert "not reported under test folders" in result.detail

@@ -155,6 +155,8 @@ class RuffSecurityControl:
         except InputError as exc:
             return self._error(f"cannot use the project's Ruff settings: {exc.one_line()}")
         tree = python_files(root)
+        if not tree.files and not tree.refused:
+            return not_configured(self, "no Python files in the project")
         command = [
             str(ruff),
             "check",
