@@ -372,3 +372,24 @@ def test_check_runs_the_control_with_the_same_provenance_dir(
         "publisher-changed"
     ]
     assert code == 1
+
+
+def test_missing_extra_is_an_error_result_not_a_traceback(project: Path) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.modules["sigstore"] = None  # as if bastion[provenance] were not installed
+        sys.modules["pypi_attestations"] = None
+        from pathlib import Path
+        from bastion._internal.engine import run_check
+        from bastion._internal.controls.provenance import ProvenanceControl
+        prov = Path({str(project / "prov")!r})
+        report = run_check(Path({str(project)!r}), controls=[ProvenanceControl((prov,))])
+        [result] = report.results
+        print(result.status.value, report.exit_code, result.detail)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.stdout.startswith("error 2 provenance verification needs the provenance extra")

@@ -77,7 +77,12 @@ class ProvenanceControl:
             cache=self.cache,
             trust_file=self.trust_file,
         )
-        verification = verify_sources(project.root, sources, options)
+        from bastion._internal.provenance.trust_root import MissingExtraError
+
+        try:
+            verification = verify_sources(project.root, sources, options)
+        except MissingExtraError as exc:
+            return ControlResult(self.id, ControlStatus.ERROR, self.threats, (), str(exc))
         self.verification = verification
         if not verification.results:
             return not_configured(self, "no locked artifact with a sha256 to verify")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -32,6 +33,7 @@ from bastion._internal.provenance.trust_root import cache_dir, root_path
 from bastion._internal.provenance.verify import ProvenanceVerifier
 
 DEFAULT_INDEX = "https://pypi.org"
+WORKERS = 8  # concurrent index requests with --online
 NO_SOURCE = "no provenance source answered (--provenance-dir DIR or --online)"
 
 
@@ -159,7 +161,13 @@ def verify_artifacts(
     integrity = IntegritySource(options.index_url, cache) if options.online else None
     if integrity is not None:
         chain.append(integrity)
-    results = [_result(artifact, chain, verifier) for artifact in artifacts]
+    if integrity is not None:
+        # Network lookups overlap; verification stays in this thread.
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            answers = list(pool.map(lambda a: _answers(a, chain), artifacts))
+    else:
+        answers = [_answers(artifact, chain) for artifact in artifacts]
+    results = [_result(a, found, verifier) for a, found in zip(artifacts, answers, strict=True)]
     previous: dict[str, Previous] = {}
     if integrity is not None:
         for name, version in sorted({(a.name, a.version) for a in artifacts}):
@@ -177,13 +185,25 @@ def verify_artifacts(
     )
 
 
+def _answers(artifact: Artifact, chain: list[Source]) -> list[Lookup | Unavailable]:
+    """The answers of the sources, up to the first that holds provenance."""
+    found: list[Lookup | Unavailable] = []
+    for source in chain:
+        answer = source.lookup(artifact)
+        if answer is None:
+            continue
+        found.append(answer)
+        if isinstance(answer, Lookup) and answer.data is not None:
+            break
+    return found
+
+
 def _result(
-    artifact: Artifact, chain: list[Source], verifier: ProvenanceVerifier
+    artifact: Artifact, answers: list[Lookup | Unavailable], verifier: ProvenanceVerifier
 ) -> ArtifactResult:
     missing: Lookup | None = None
     unavailable: Unavailable | None = None
-    for source in chain:
-        answer = source.lookup(artifact)
+    for answer in answers:
         if isinstance(answer, Unavailable):
             unavailable = unavailable or answer
         elif isinstance(answer, Lookup):

@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -208,12 +209,17 @@ class IntegritySource:
         self.cache = cache
         self._pages: dict[str, list[IndexFile] | Unavailable] = {}
         self._now = time.time()
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
 
     def files(self, name: str) -> list[IndexFile] | Unavailable:
-        """The files the index lists for ``name`` (404: none)."""
-        if name not in self._pages:
-            self._pages[name] = self._fetch_page(name)
-        return self._pages[name]
+        """The files the index lists for ``name`` (404: none); one fetch per name."""
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self._pages:
+                self._pages[name] = self._fetch_page(name)
+            return self._pages[name]
 
     def lookup(self, artifact: Artifact) -> Lookup | Unavailable | None:
         """Ask the index for the provenance of ``artifact``."""

@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bastion._internal.errors import InputError
+from bastion._internal.errors import IncompleteError, InputError
 from bastion._internal.safe_read import parse_json, read_text
 from bastion._internal.safe_write import write_atomically
 
@@ -27,6 +27,14 @@ if TYPE_CHECKING:
 ROOT_NAME = "sigstore-trusted-root.json"
 MAX_ROOT_BYTES = 1024 * 1024
 MEDIA_TYPE = "application/vnd.dev.sigstore.trustedroot+json;version=0.1"
+MISSING_EXTRA = (
+    "provenance verification needs the provenance extra: pip install 'bastion[provenance]' "
+    "(pypi-attestations, sigstore)"
+)
+
+
+class MissingExtraError(IncompleteError):
+    """The verification libraries are not installed: nothing can be vouched for (exit 2)."""
 
 
 def bundled_root() -> Path:
@@ -58,8 +66,11 @@ def root_path(explicit: Path | None = None) -> Path:
 
 def load_root(path: Path) -> TrustedRoot:
     """Read and check a trusted root; any defect is an ``InputError`` naming the file."""
-    from sigstore.errors import Error as SigstoreError
-    from sigstore.models import TrustedRoot
+    try:
+        from sigstore.errors import Error as SigstoreError
+        from sigstore.models import TrustedRoot
+    except ImportError:
+        raise MissingExtraError(MISSING_EXTRA) from None
 
     text = read_text(path, limit=MAX_ROOT_BYTES)
     data = parse_json(path, text)
