@@ -81,3 +81,45 @@ def test_severity_table() -> None:
     assert severity_of("S105") is Severity.MEDIUM
     assert severity_of("S101") is Severity.LOW
     assert find_ruff() is not None
+
+
+def _fake_ruff(folder: Path, body: str) -> Path:
+    import sys
+
+    fake = folder / "fake-ruff"
+    fake.write_text(f"#!{sys.executable}\n{body}")
+    fake.chmod(0o755)
+    return fake
+
+
+def test_the_ruff_child_runs_under_a_memory_limit(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    from bastion._internal.ruff.child import MEMORY_BYTES
+
+    root = make_project({"app/main.py": FIXED})
+    fake = _fake_ruff(
+        tmp_path,
+        "import resource, sys\n"
+        f"if resource.getrlimit(resource.RLIMIT_AS)[0] != {MEMORY_BYTES}:\n"
+        "    sys.exit('no memory limit')\n"
+        "files = [a for a in sys.argv if a.endswith('.py')]\n"
+        "print('\\n'.join(files) if '--show-files' in sys.argv else '[]')\n",
+    )
+    result = RuffSecurityControl(locate=lambda: fake).run(project(root))
+    assert result.status is ControlStatus.PASS, result.detail
+    assert result.detail.startswith("1 file checked")
+
+
+def test_a_ruff_that_hangs_is_an_error_within_the_timeout(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    import time
+
+    root = make_project({"app/main.py": FIXED})
+    fake = _fake_ruff(tmp_path, "import time\ntime.sleep(60)\n")
+    started = time.monotonic()
+    result = RuffSecurityControl(locate=lambda: fake, timeout=1).run(project(root))
+    assert result.status is ControlStatus.ERROR
+    assert "did not finish within 1 s" in result.detail
+    assert time.monotonic() - started < 30
