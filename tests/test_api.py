@@ -38,6 +38,8 @@ def test_bastion_passes_its_own_check() -> None:
         "watch": "not-configured",
         # no provenance source (--provenance-dir, --online) and no pinned publishers
         "provenance": "not-configured",
+        # no locked artifact in the artifact cache and no BASTION_INSPECT_DIR
+        "inspect": "not-configured",
     }
     # .github/workflows/ci.yml runs 'bastion check' fail-closed: every control that ran is
     # enforced, so each threat with a passing control is covered, not just local

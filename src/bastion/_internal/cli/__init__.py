@@ -29,6 +29,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "inventory": ("inventory", "inventory", "Which service release ships which component."),
     "db": ("db", "db", "The offline advisory database (OSV records for PyPI)."),
     "names": ("names", "names", "Judge package names: look-alikes, the approved list."),
+    "inspect": (
+        "inspect",
+        "inspect",
+        "Inspect wheels and sdists for install- and import-time payloads.",
+    ),
     "proxy": (
         "proxy",
         "proxy",

@@ -12,6 +12,7 @@ from bastion._internal.controls.advisories import AdvisoryControl
 from bastion._internal.controls.base import Control, Project
 from bastion._internal.controls.cooldown import CooldownControl
 from bastion._internal.controls.index_confusion import IndexConfusionControl
+from bastion._internal.controls.inspect import InspectControl
 from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
 from bastion._internal.controls.pinning import PinningControl
 from bastion._internal.controls.provenance import ProvenanceControl
@@ -65,6 +66,7 @@ def default_controls(
         WorkflowControl(actions_dirs, online=online, zizmor_ignores=zizmor_ignores),
         SbomControl(),
         ProvenanceControl(provenance_dirs, online=online),
+        InspectControl(),
         WatchControl(),
     ]
 
