@@ -103,8 +103,9 @@ def test_the_ruff_child_runs_under_a_memory_limit(
         "import resource, sys\n"
         f"if resource.getrlimit(resource.RLIMIT_AS)[0] != {MEMORY_BYTES}:\n"
         "    sys.exit('no memory limit')\n"
-        "files = [a for a in sys.argv if a.endswith('.py')]\n"
-        "print('\\n'.join(files) if '--show-files' in sys.argv else '[]')\n",
+        "import pathlib\n"
+        "found = [str(p.resolve()) for p in pathlib.Path('.').rglob('*.py')]\n"
+        "print('\\n'.join(found) if '--show-files' in sys.argv else '[]')\n",
     )
     result = RuffSecurityControl(locate=lambda: fake).run(project(root))
     assert result.status is ControlStatus.PASS, result.detail

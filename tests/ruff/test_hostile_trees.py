@@ -218,3 +218,15 @@ def test_sim_and_slf_selections_are_not_s(make_project: MakeProject) -> None:
     result = run(root)
     assert result.status is ControlStatus.PASS
     assert "not reported under test folders" in result.detail
+
+
+def test_gitignored_folders_stay_out_as_with_ruff_check_dot(make_project: MakeProject) -> None:
+    from tests.conftest import run_git
+
+    root = make_project(
+        {"app/main.py": SHELL, "env/lib/site/vendored.py": SHELL, ".gitignore": "env/\n"}
+    )
+    run_git(root, "init", "-q")
+    result = run(root)
+    assert codes(result) == [("S602", "main.py")]
+    assert "1 file checked" in result.detail

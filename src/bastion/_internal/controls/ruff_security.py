@@ -169,13 +169,18 @@ class RuffSecurityControl:
             "--force-exclude",
             *settings.options(project.config.exclude),
         ]
-        listed: list[Path] = []
         diagnostics: list[Any] = []
         failed: list[Refused] = []
         try:
-            for chunk in _chunks(tree.files):
-                shown = self._ruff([*command, "--show-files", *chunk], root).stdout
-                listed += [Path(line) for line in shown.decode("utf-8", "replace").splitlines()]
+            # Ruff's own walk (listing only, no file is opened) decides what is in scope:
+            # .gitignore, excludes. Ruff then reads only the regular files bastion listed too.
+            shown = self._ruff([*command, "--show-files", "."], root).stdout
+            in_scope = {
+                Path(line) for line in shown.decode("utf-8", "replace").splitlines() if line
+            }
+            listed = [path for path in tree.files if path in in_scope]
+            refused = [r for r in tree.refused if r.path in in_scope or r.path.is_dir()]
+            for chunk in _chunks(tuple(listed)):
                 checked_run = self._ruff([*command, "--output-format", "json", *chunk], root)
                 failed += _failed_to_lint(root, checked_run.stderr)
                 diagnostics += _json_list(checked_run.stdout)
@@ -209,7 +214,7 @@ class RuffSecurityControl:
         if tree.links_skipped:
             notes.append(f"{tree.links_skipped} symbolic links not followed")
         notes += settings.notes
-        problems = [*tree.refused, *failed]
+        problems = [*refused, *failed]
         if problems:
             shown_problems = "; ".join(
                 f"{relative_to(p.path, root)}: {p.reason}" for p in problems[:3]
