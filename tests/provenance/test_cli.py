@@ -48,7 +48,8 @@ def test_verify_text_lists_every_artifact(
         capsys, "provenance", "verify", str(project), "--provenance-dir", str(project / "prov")
     )
     assert code == 0, out + err
-    assert "verified  pypi-attestations==0.0.19" in out
+    assert "verified  pypi_attestations-0.0.19.tar.gz" in out  # named by its statement
+    assert "Own publishing: no workflow publishes a release to PyPI" in out
     assert "GitHub trailofbits/pypi-attestations, workflow release.yml, log entry 153454663" in out
     assert "missing   rfc8785==0.1.2" in out
     assert "1 package(s) never attested" in out

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bastion._internal.inputs.discovery import read_dependency_file
-from bastion._internal.model import Severity
-from bastion._internal.provenance.model import Identity, Outcome
+from bastion._internal.model import Location, Severity
+from bastion._internal.provenance.model import Expectation, Identity, Outcome
 from bastion._internal.provenance.run import Options, Verification, verify_sources
 from bastion._internal.provenance.trust_file import write_trust_file
 from bastion._internal.provenance.verify import ProvenanceVerifier
@@ -237,3 +237,27 @@ def test_special_files_in_the_folder_are_failures_not_hangs(
     )
     assert [r.outcome for r in result.results] == [Outcome.FAILED]  # symlinks are not followed
     assert "unreadable" in result.results[0].reason
+
+
+def test_history_rules_on_their_own(tmp_path: Path) -> None:
+    """The --online comparison with earlier releases, as a pure rule over results."""
+    from bastion._internal.provenance.continuity import Previous, continuity_findings
+    from bastion._internal.provenance.model import ArtifactResult
+    from tests.provenance.helpers import artifact
+
+    gitlab = Identity("GitLab", "someone/pypi-attestations", ".gitlab-ci.yml")
+    proven = ArtifactResult(artifact(), Outcome.VERIFIED, identity=gitlab)
+    earlier = {"pypi-attestations": Previous("0.0.18", PA_PIN)}
+    [finding] = continuity_findings([proven], {}, earlier)
+    assert finding.rule_id == "publisher-changed"
+    assert "while 0.0.18 was published by GitHub trailofbits/pypi-attestations" in finding.message
+    same = ArtifactResult(artifact(), Outcome.VERIFIED, identity=PA_PIN)
+    assert continuity_findings([same], {}, earlier) == []
+    never = {"pypi-attestations": Previous(None, None)}
+    missing = ArtifactResult(artifact(), Outcome.MISSING, reason="none")
+    assert continuity_findings([missing], {}, never) == []
+    # An expectation outranks the history.
+    where = Location(tmp_path / "bastion-provenance.toml", 3)
+    expected = Expectation("pypi-attestations", (gitlab,), where, "trust file")
+    pinned = {"pypi-attestations": expected}
+    assert continuity_findings([proven], pinned, earlier) == []

@@ -7,11 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bastion._internal.errors import DownloadError
 from bastion._internal.model import Severity
 from bastion._internal.provenance.model import Outcome
 from bastion._internal.provenance.run import Options, verify_artifacts
+from bastion._internal.provenance.sources import index_files
 from bastion._internal.provenance.verify import MAX_PROVENANCE_BYTES, ProvenanceVerifier
 from tests.conftest import FakeIndex
 from tests.provenance.helpers import PA_FILE, PA_SHA, artifact, pa_provenance
@@ -161,3 +164,34 @@ def test_only_https_or_loopback_indexes(tmp_path: Path, verifier: ProvenanceVeri
     options = Options(online=True, index_url="https://user:pw@pypi.example.org", cache=tmp_path)
     with pytest.raises(DownloadError, match="credentials"):
         verify_artifacts([artifact()], {}, options, verifier=verifier)
+
+
+_FILE = st.fixed_dictionaries(
+    {},
+    optional={
+        "filename": st.one_of(st.text(max_size=40), st.sampled_from([PA_FILE, NEXT_FILE])),
+        "hashes": st.one_of(
+            st.none(),
+            st.dictionaries(
+                st.sampled_from(["sha256", "md5"]),
+                st.one_of(st.text(max_size=64), st.just(PA_SHA.upper())),
+            ),
+        ),
+        "provenance": st.one_of(st.none(), st.booleans(), st.text(max_size=10)),
+    },
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    page=st.one_of(
+        st.none(),
+        st.lists(st.integers()),
+        st.fixed_dictionaries({"files": st.lists(_FILE, max_size=5)}),
+    )
+)
+def test_fuzzed_project_pages_give_files_or_nothing(page: object) -> None:
+    files = index_files(page)
+    for item in files:
+        assert len(item.sha256) == 64 and int(item.sha256, 16) >= 0
+        assert item.filename.endswith((".tar.gz", ".whl", ".zip"))

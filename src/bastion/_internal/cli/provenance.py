@@ -145,6 +145,10 @@ def verify(
     )
     verification = control.verification
     text = _render(report, verification, fmt, output)
+    if fmt == "text" and verification is not None:
+        from bastion._internal.provenance.publishing import own_publishing
+
+        text = f"Own publishing: {own_publishing(report.root).verdict()}\n" + text
     if output is not None:
         from bastion._internal.safe_write import write_atomically
 

@@ -110,6 +110,7 @@ class Attested:
     predicate_type: str
     build: Build
     log_entry: LogEntry | None
+    subject: str = ""  # the file name the statement signs
 
 
 @dataclass(frozen=True, slots=True)

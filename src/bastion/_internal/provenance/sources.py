@@ -33,6 +33,7 @@ SUFFIX = ".provenance"
 PAGE_TTL = 24 * 3600  # seconds a project page is reused from the cache
 MAX_DIRECTORY_FILES = 200_000
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
+_HEX = frozenset("0123456789abcdef")
 _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]{0,250}$")
 
 
@@ -100,7 +101,7 @@ class DirectorySource:
         if not _SAFE_FILENAME.match(filename):
             return None
         candidates = [self.root / f"{filename}{SUFFIX}"]
-        if artifact.version:
+        if artifact.version and _SAFE_FILENAME.match(artifact.version):
             parsed = parse_filename(filename)
             names = {artifact.name, *(p[0] for p in [parsed] if p)}
             for name in sorted(names):
@@ -240,10 +241,8 @@ class IntegritySource:
 
         if not _SAFE_FILENAME.match(filename):
             return Lookup(b"", self.index_url, f"refusing the file name {filename[:60]!r}")
-        url = (
-            f"{self.index_url}/integrity/{quote(name)}/{quote(version)}/{quote(filename)}"
-            "/provenance"
-        )
+        parts = "/".join(quote(part, safe="") for part in (name, version, filename))
+        url = f"{self.index_url}/integrity/{parts}/provenance"
         try:
             status, _, body = http_get(url, "application/json", limit=MAX_PROVENANCE_BYTES)
         except DownloadError as exc:
@@ -259,7 +258,7 @@ class IntegritySource:
     def _fetch_page(self, name: str) -> list[IndexFile] | Unavailable:
         from bastion._internal.index_client import http_get
 
-        url = f"{self.index_url}/simple/{quote(name)}/"
+        url = f"{self.index_url}/simple/{quote(name, safe='')}/"
         cached = self._cached_page(url)
         if cached is not None:
             return cached
@@ -275,7 +274,7 @@ class IntegritySource:
             data = json.loads(body)
         except (ValueError, RecursionError):
             return Unavailable(f"{url}: not valid JSON")
-        files = _index_files(data)
+        files = index_files(data)
         self._store_page(url, files)
         return files
 
@@ -314,7 +313,7 @@ class IntegritySource:
             return
 
 
-def _index_files(data: Any) -> list[IndexFile]:
+def index_files(data: Any) -> list[IndexFile]:
     found = []
     files = data.get("files") if isinstance(data, dict) else None
     for item in files if isinstance(files, list) else []:
@@ -325,10 +324,13 @@ def _index_files(data: Any) -> list[IndexFile]:
         sha256 = hashes.get("sha256") if isinstance(hashes, dict) else None
         if not isinstance(filename, str) or not isinstance(sha256, str):
             continue
+        sha256 = sha256.lower()
+        if len(sha256) != 64 or not set(sha256) <= _HEX:
+            continue
         parsed = parse_filename(filename)
         if parsed is None:
             continue
         marker = item.get("provenance", ...)
         has = None if marker is ... else bool(marker)
-        found.append(IndexFile(filename, parsed[1], sha256.lower(), has))
+        found.append(IndexFile(filename, parsed[1], sha256, has))
     return found

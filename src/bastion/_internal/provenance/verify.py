@@ -16,6 +16,7 @@ provenance comes from whoever served it.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +89,8 @@ class ProvenanceVerifier:
             identity, attested = self._verify(artifact, data)
         except Rejected as exc:
             return ArtifactResult(artifact, Outcome.FAILED, reason=str(exc), source=source)
+        if artifact.filename is None:  # a hash-only lock: name the file the statement signs
+            artifact = replace(artifact, filename=attested[0].subject)
         return ArtifactResult(artifact, Outcome.VERIFIED, identity, attested, source=source)
 
     def _verify(self, artifact: Artifact, data: bytes) -> tuple[Identity, tuple[Attested, ...]]:
@@ -143,8 +146,8 @@ class ProvenanceVerifier:
             raise Rejected(f"unreadable attestation: {_short(exc)}") from None
         if kind != "application/vnd.in-toto+json":
             raise Rejected(f"unexpected envelope payload type {kind[:60]!r}")
-        predicate_type = _check_statement(payload, artifact)
-        return Attested(predicate_type, _build(attestation), _log_entry(attestation))
+        predicate_type, subject = _check_statement(payload, artifact)
+        return Attested(predicate_type, _build(attestation), _log_entry(attestation), subject)
 
 
 def publisher_identity(bundle: AttestationBundle) -> Identity:
@@ -181,7 +184,7 @@ def _json_object(data: bytes) -> dict[str, Any]:
     return value
 
 
-def _check_statement(payload: bytes, artifact: Artifact) -> str:
+def _check_statement(payload: bytes, artifact: Artifact) -> tuple[str, str]:
     try:
         statement = json.loads(payload)
     except (ValueError, RecursionError):
@@ -207,7 +210,7 @@ def _check_statement(payload: bytes, artifact: Artifact) -> str:
     predicate_type = statement.get("predicateType")
     if predicate_type not in PREDICATE_TYPES:
         raise Rejected(f"unknown attestation type {str(predicate_type)[:80]!r}")
-    return str(predicate_type)
+    return str(predicate_type), name
 
 
 def parse_filename(filename: str) -> tuple[str, str] | None:
