@@ -47,7 +47,7 @@ class SourceTree:
 def split_source(text: str) -> tuple[str, str | None]:
     """``PATH_OR_URL[@REF]`` -> (location, ref); an ``@`` in ``git@host`` is not a ref."""
     head, sep, tail = text.rpartition("@")
-    if sep and head and "/" not in tail and ":" not in tail and not head.endswith("git"):
+    if sep and head and "/" not in tail and ":" not in tail and head != "git":
         return head, tail
     return text, None
 
@@ -167,7 +167,8 @@ def _short_diff(repository: Path, blob: str, artifact: bytes | None) -> str:
         lineterm="",
         n=0,
     )
-    changed = [line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    body = [line for line in lines if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    changed = [line for line in body if line[0] == "+"] + [line for line in body if line[0] == "-"]
     shown = " | ".join(changed[:MAX_DIFF_LINES])
     more = len(changed) - MAX_DIFF_LINES
     return shown + (f" | (+{more} more lines)" if more > 0 else "")
