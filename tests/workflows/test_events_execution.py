@@ -78,3 +78,21 @@ def test_any_condition_text_gives_a_gate(condition: str) -> None:
 def test_any_script_gives_command_words(script: str) -> None:
     words = command_words(script)
     assert all(word and "\n" not in word for word in words)
+
+
+def test_installs_from_an_index_and_reading_tools_run_nothing_of_the_tree() -> None:
+    from bastion._internal.workflows.execution import commands, runs_code
+
+    def runs(script: str) -> list[bool]:
+        return [runs_code(words) for words in commands(script)]
+
+    assert runs("python -m pip install -U pip wheel build") == [False]
+    assert runs("uv pip install --system --index-url https://x/simple ruff") == [False]
+    assert runs("pip install -q \\\n  openai requests") == [False]
+    assert runs("pip install -r requirements.txt") == [True]
+    assert runs("pip install -e .") == [True]
+    assert runs("pip install ./pr-head") == [True]
+    assert runs("pip install $packages") == [True]  # unknown: could be a path
+    assert runs("ruff check . && codespell && black --check .") == [False, False, False]
+    assert runs("npx prettier --write .") == [True]  # loads .prettierrc.js from the tree
+    assert runs("pytest -q") == [True]

@@ -7,11 +7,11 @@ from pathlib import Path
 from bastion._internal.model import Severity
 from bastion._internal.workflows.audit import audit_repository
 from tests.workflows.helpers import audit, of_rule, where, write
-from tests.workflows.test_real_corpus import ACTIONS, CORPUS
+from tests.workflows.test_real_corpus import CORPUS, actions_dir
 
 
 def real(name: str):  # type: ignore[no-untyped-def]
-    return audit_repository(CORPUS / name, actions_dirs=(ACTIONS,))
+    return audit_repository(CORPUS / name, actions_dirs=(actions_dir(name),))
 
 
 def test_no_pull_request_under_issues_yolov5_after_the_fix() -> None:

@@ -45,8 +45,14 @@ def _relative(path: Path, root: Path) -> str:
         return path.as_posix()
 
 
+def actions_dir(name: str) -> Path:
+    """The folder's own actions directory, else the default (ultralytics/actions@main then)."""
+    own = ACTIONS / name
+    return own if own.is_dir() else ACTIONS / "default"
+
+
 def audit(name: str) -> WorkflowAudit:
-    return audit_repository(CORPUS / name, actions_dirs=(ACTIONS,))
+    return audit_repository(CORPUS / name, actions_dirs=(actions_dir(name),))
 
 
 def test_the_corpus_is_large_enough() -> None:

@@ -97,6 +97,26 @@ INERT_COMMANDS = frozenset(
         "column",
     }
 )
+# tools that read the workspace (and its configuration files) but load no code from it
+READING_TOOLS = frozenset(
+    {
+        "ruff",
+        "codespell",
+        "typos",
+        "shellcheck",
+        "actionlint",
+        "zizmor",
+        "lychee",
+        "hadolint",
+        "yamllint",
+        "gitleaks",
+        "trufflehog",
+        "black",
+        "isort",
+        "docformatter",
+        "mdformat",
+    }
+)
 # actions that set up tools or move files; they run nothing of the workspace
 INERT_ACTIONS = frozenset(
     {
@@ -156,20 +176,80 @@ def tree_of(site: Site) -> Tree:
     return Tree(folder, entries)
 
 
-def command_words(script: str) -> list[str]:
-    """The first word of each command of a shell script (assignments and ``sudo`` skipped)."""
-    words = []
-    for line in script.splitlines():
+def commands(script: str) -> list[list[str]]:
+    """The words of each command of a shell script (assignments and ``sudo`` skipped)."""
+    found = []
+    joined = re.sub(r"\\\n", " ", script)  # continued lines
+    for line in joined.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         for command in _COMMAND_SPLIT.split(stripped):
-            parts = command.strip().split()
+            parts = [w.strip("\"'") for w in command.strip().split()]
             while parts and (_ASSIGNMENT.match(parts[0]) or parts[0] in ("sudo", "time", "!")):
                 parts = parts[1:]
-            if parts:
-                words.append(parts[0].strip("\"'"))
-    return words
+            if parts and parts[0]:
+                found.append(parts)
+    return found
+
+
+def command_words(script: str) -> list[str]:
+    """The first word of each command of a shell script."""
+    return [words[0] for words in commands(script)]
+
+
+def runs_code(words: list[str]) -> bool:
+    """Whether a command may run code (or load code-bearing configuration) of the workspace.
+
+    Reading commands and linters that load no code do not; neither does installing
+    named packages from an index (``pip install build twine``): only local paths,
+    requirement files and editable installs read the tree.
+    """
+    first = words[0]
+    if first in INERT_COMMANDS or first in READING_TOOLS:
+        return False
+    install = _install_targets(words)
+    if install is not None:
+        return any(_local_target(t) for t in install)
+    return True
+
+
+def _install_targets(words: list[str]) -> list[str] | None:
+    """The targets of ``pip install``/``uv pip install``/``pipx install`` (``None``: not one)."""
+    rest = words
+    if rest[0] in ("python", "python3") and rest[1:3] == ["-m", "pip"]:
+        rest = ["pip", *rest[3:]]
+    if rest[0] == "uv" and rest[1:2] == ["pip"]:
+        rest = rest[1:]
+    if rest[0] not in ("pip", "pip3", "pipx") or rest[1:2] != ["install"]:
+        return None
+    targets: list[str] = []
+    skip = False
+    for word in rest[2:]:
+        if skip:
+            skip = False
+            continue
+        if word in ("-r", "--requirement", "-e", "--editable", "-c", "--constraint"):
+            targets.append("./" + word)  # reads a file of the tree
+            skip = True
+            continue
+        if word.startswith(("--requirement=", "--editable=", "--constraint=")):
+            targets.append("./" + word)
+            continue
+        if word.startswith("-"):
+            skip = word in _INSTALL_OPTIONS_WITH_VALUE
+            continue
+        targets.append(word)
+    return targets
+
+
+_INSTALL_OPTIONS_WITH_VALUE = frozenset(
+    {"-i", "--index-url", "--extra-index-url", "--default-index", "--python", "-t", "--target"}
+)
+
+
+def _local_target(target: str) -> bool:
+    return target.startswith((".", "/", "~")) or "/" in target or "$" in target
 
 
 def executes(site: Site, tree: Tree, expanded: bool = False) -> bool:
@@ -200,7 +280,7 @@ def executes(site: Site, tree: Tree, expanded: bool = False) -> bool:
         inside = working == tree.path or working.startswith(tree.path + "/")
         if not inside:
             return _calls_into(script, tree.path)
-    return any(word not in INERT_COMMANDS for word in command_words(script))
+    return any(runs_code(words) for words in commands(script))
 
 
 def _calls_into(script: str, folder: str) -> bool:
@@ -209,7 +289,7 @@ def _calls_into(script: str, folder: str) -> bool:
     entered = re.search(rf"(?:^|[\s;&(])cd\s+[\"']?(?:\./)?{name}(?:/[^\s;&]*)?[\"']?", script)
     if entered is not None:
         rest = script[entered.end() :]
-        if any(word not in INERT_COMMANDS for word in command_words(rest)):
+        if any(runs_code(words) for words in commands(rest)):
             return True
     runs_file = re.compile(
         rf"(?:^|[\s;&|(])(?:(?:bash|sh|zsh|python3?|node|source|\.|ruby|perl)\s+)?"

@@ -12,10 +12,10 @@ from bastion._internal.workflows import expressions
 from bastion._internal.workflows.contexts import Control
 from bastion._internal.workflows.events import Gate, gate, holds_value
 from bastion._internal.workflows.execution import (
-    INERT_COMMANDS,
     Tree,
-    command_words,
+    commands,
     executes,
+    runs_code,
     tree_of,
 )
 from bastion._internal.workflows.flow import JobRun, Site, Taint
@@ -275,7 +275,7 @@ def _fetches_pr_code(site: Site, events: frozenset[str]) -> tuple[int, str, str,
             if head or _pr_context(site, command, events):
                 line, _ = step.run.position(match.start())
                 after = step.run.value[line_end:] if line_end != -1 else ""
-                rest = [word for word in command_words(after) if word not in INERT_COMMANDS]
+                rest = [words[0] for words in commands(after) if runs_code(words)]
                 what = f"fetches the pull request's code ({command.strip()[:80]})"
                 return line, what, rest[0] if rest else "", Tree("")
     return None
