@@ -18,7 +18,7 @@ from bastion._internal.controls.advisories import AdvisoryControl
 from bastion._internal.controls.base import Project
 from bastion._internal.db_url import sqlite_path
 from bastion._internal.engine import run_check
-from bastion._internal.errors import UsageError
+from bastion._internal.errors import IncompleteError, UsageError
 from bastion._internal.inputs.discovery import discover
 from bastion._internal.model import ControlStatus
 from bastion._internal.report import renderer
@@ -234,3 +234,18 @@ def test_advisory_max_days_on_the_command_line(tmp_path: Path, thin_db: Path) ->
     assert accepted.exit_code == 1  # the finding still fails the run
     bad = runner.invoke(cli, [*base, "--advisory-max-days", "-1"])
     assert bad.exit_code != 0 and "--advisory-max-days" in bad.output
+
+
+def test_sbom_with_vulnerabilities_takes_the_same_override(tmp_path: Path, thin_db: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    (root / "requirements.txt").write_text("demo-pkg==1.0\n")
+    runner = CliRunner()
+    base = ["sbom", str(root), "--with-vulnerabilities", "--db", f"sqlite:///{thin_db}"]
+    stale = runner.invoke(cli, base)
+    assert isinstance(stale.exception, IncompleteError)  # main() turns it into exit code 2
+    assert "bastion db update --from FILE" in str(stale.exception)
+    accepted = runner.invoke(cli, [*base, "--advisory-max-days", "36500"])
+    assert accepted.exit_code == 0, accepted.output
+    vulnerabilities = json.loads(accepted.stdout)["vulnerabilities"]
+    assert [v["id"] for v in vulnerabilities] == ["PYSEC-2024-1"]

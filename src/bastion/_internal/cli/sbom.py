@@ -76,6 +76,11 @@ def sbom() -> None:
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="Config file (waivers)."
 )
+@click.option(
+    "--advisory-max-days",
+    type=click.IntRange(0, 36500),
+    help="Oldest advisory data accepted for --with-vulnerabilities (overrides the config).",
+)
 @with_discovery_options
 def sbom_generate(
     path: Path | None,
@@ -89,6 +94,7 @@ def sbom_generate(
     with_vulnerabilities: bool,
     db_path: Path | None,
     config_path: Path | None,
+    advisory_max_days: int | None,
     exclude: tuple[str, ...],
     include: tuple[str, ...],
 ) -> None:
@@ -131,7 +137,7 @@ def sbom_generate(
             sbom_packages(sources),
             config.waivers,
             db_path=db_path,
-            max_days=config.advisory_max_days,
+            max_days=config.advisory_max_days if advisory_max_days is None else advisory_max_days,
             now=datetime.now(UTC),
         )
         found = scan.found
