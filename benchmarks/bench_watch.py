@@ -1,0 +1,191 @@
+"""Overhead of ``bastion watch``: the same command with and without the watch, interleaved.
+
+Run from the repository root in the test environment (bastion[watch] installed):
+    python benchmarks/bench_watch.py [--rounds 5] [--interval 0.1]
+        [--tests "tests/names tests/inputs"] [--skip-pip] [--spawn 10000]
+
+Workloads:
+- pip: a real ``pip install --no-index --find-links CACHE --require-hashes -r
+  requirements/test.txt`` into a fresh virtualenv (made outside the timed part).
+  The cache is filled once with ``pip download`` (the only network use, through
+  pip itself); then nothing leaves the machine.
+- tests: a slice of bastion's own test suite (``python -m pytest -q -p no:cacheprovider
+  SLICE``).
+Each round runs both variants back to back, alternating which goes first, so
+that drift on a shared machine hits both alike. Reported: median, min-max,
+and the added time of the watched median over the plain one. The watched
+time is the whole ``python -m bastion watch`` process (start-up, sampling,
+report), as a CI step would pay it.
+
+``--spawn N`` also times a command that starts N sleeping processes and exits:
+the watch must see them, report them as outliving the command, stop them all,
+and leave none behind (checked with psutil).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(tempfile.gettempdir()) / "bastion-bench-watch-wheels"
+REQUIREMENTS = ROOT / "requirements" / "test.txt"
+
+
+def _watch(interval: float) -> list[str]:
+    return [sys.executable, "-m", "bastion", "watch", "--interval", str(interval), "--"]
+
+
+def _run(command: list[str], cwd: Path = ROOT) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(
+            f"failed ({done.returncode}): {shlex.join(command)[:200]}\n{done.stderr[-2000:]}"
+        )
+    return elapsed, done.stderr
+
+
+def _fill_cache() -> None:
+    if CACHE.is_dir() and any(CACHE.iterdir()):
+        return
+    CACHE.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "-q", "-d", str(CACHE), "-r", str(REQUIREMENTS)],
+        check=True,
+    )
+
+
+def _pip_round(folder: Path, watched: bool, interval: float) -> tuple[float, str]:
+    venv = folder / ("watched" if watched else "plain")
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
+    install = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--disable-pip-version-check",
+        "--no-index",
+        "--find-links",
+        str(CACHE),
+        "--require-hashes",
+        "-r",
+        str(REQUIREMENTS),
+    ]
+    return _run((_watch(interval) if watched else []) + install)
+
+
+def _tests_round(slice_: list[str], watched: bool, interval: float) -> tuple[float, str]:
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *slice_]
+    return _run((_watch(interval) if watched else []) + command)
+
+
+def _samples(stderr: str) -> str:
+    match = re.search(r"(\d+) process\(es\), .*?(\d+) sample\(s\) every (\d+) ms", stderr)
+    return f"{match.group(1)} processes, {match.group(2)} samples" if match else "?"
+
+
+def _compare(name: str, rounds: int, one: Callable[[bool], tuple[float, str]]) -> str:
+    plain: list[float] = []
+    watched: list[float] = []
+    note = ""
+    for index in range(rounds):
+        order = (False, True) if index % 2 == 0 else (True, False)
+        for is_watched in order:
+            elapsed, stderr = one(is_watched)
+            (watched if is_watched else plain).append(elapsed)
+            if is_watched:
+                note = _samples(stderr)
+        print(f"  {name} round {index + 1}: plain {plain[-1]:.2f} s, watched {watched[-1]:.2f} s")
+    p, w = statistics.median(plain), statistics.median(watched)
+    return (
+        f"| {name} | {p:.2f} s ({min(plain):.2f}-{max(plain):.2f}) | "
+        f"{w:.2f} s ({min(watched):.2f}-{max(watched):.2f}) | {100 * (w - p) / p:+.1f} % | "
+        f"{note} |"
+    )
+
+
+def _spawn(count: int, interval: float) -> str:
+    import psutil  # type: ignore[import-untyped,unused-ignore]
+
+    tag = f"bench-watch-{os.getpid()}"
+    script = f"for i in $(seq {count}); do sleep 600 & done; exit 0"
+    env = dict(os.environ, BASTION_BENCH_TAG=tag)
+    start = time.perf_counter()
+    done = subprocess.run(
+        [*_watch(interval)[:-1], "--grace", "0", "--format", "json", "--", "sh", "-c", script],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    left = 0
+    for process in psutil.process_iter():
+        try:
+            if process.environ().get("BASTION_BENCH_TAG") == tag:
+                left += 1
+                process.kill()
+        except psutil.Error:
+            continue
+    stopped = re.search(r"stopped (\d+) process", done.stderr)
+    return (
+        f"spawn {count}: exit {done.returncode} in {elapsed:.1f} s, "
+        f"stopped {stopped.group(1) if stopped else '?'}, left behind {left}"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--interval", type=float, default=0.1)
+    parser.add_argument("--tests", default="tests/names tests/inputs")
+    parser.add_argument("--skip-pip", action="store_true")
+    parser.add_argument("--spawn", type=int, default=0)
+    args = parser.parse_args()
+    print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; interval {args.interval} s")
+    rows = []
+    if not args.skip_pip:
+        _fill_cache()
+        with tempfile.TemporaryDirectory() as folder:
+            rows.append(
+                _compare(
+                    "pip install -r requirements/test.txt (local wheels)",
+                    args.rounds,
+                    lambda w: _pip_round(Path(folder), w, args.interval),
+                )
+            )
+    slice_ = args.tests.split()
+    rows.append(
+        _compare(
+            f"pytest {' '.join(slice_)}",
+            args.rounds,
+            lambda w: _tests_round(slice_, w, args.interval),
+        )
+    )
+    print()
+    print(
+        "| workload | plain: median (min-max) | watched: median (min-max) | added | watched run |"
+    )
+    print("|---|---:|---:|---:|---|")
+    for row in rows:
+        print(row)
+    if args.spawn:
+        print()
+        print(_spawn(args.spawn, args.interval))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,49 @@
+"""A watched run renders in every report format (SARIF valid against the official schema)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.conftest import DATA
+from tests.watch.conftest import Runner
+
+SH = shutil.which("sh") or "/bin/sh"
+SLEEP = shutil.which("sleep") or "/bin/sleep"
+
+
+@pytest.fixture
+def dropped(tmp_path: Path) -> tuple[str, ...]:
+    """A command that drops a binary into the test's temporary folder and runs it."""
+    return ("--", SH, "-c", f"cp {SLEEP} {tmp_path}/payload && {tmp_path}/payload 0.4")
+
+
+def test_sarif_is_valid_and_names_the_rule(
+    watch: Runner, tmp_path: Path, dropped: tuple[str, ...]
+) -> None:
+    out = tmp_path / "watch.sarif"
+    done = watch("--format", "sarif", "-o", str(out), *dropped)
+    assert done.code == 1, done.err
+    log = json.loads(out.read_text())
+    schema = json.loads((DATA / "schemas/sarif-2.1.0.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(log)
+    (run,) = log["runs"]
+    assert {r["ruleId"] for r in run["results"]} == {"watch-dropped-binary"}
+    rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
+    assert rules["watch-dropped-binary"]["helpUri"].endswith("docs/layers/watch.md")
+
+
+def test_markdown_and_text_carry_the_evidence(
+    watch: Runner, tmp_path: Path, dropped: tuple[str, ...]
+) -> None:
+    out = tmp_path / "watch.md"
+    assert watch("--format", "markdown", "-o", str(out), *dropped).code == 1
+    assert "watch-dropped-binary" in out.read_text() and "payload" in out.read_text()
+    text = watch(*dropped)  # the text report on standard error, the summary last
+    assert text.code == 1 and text.out == ""
+    assert "watch-dropped-binary" in text.err
+    assert text.err.strip().splitlines()[-1].startswith("bastion watch: ")
