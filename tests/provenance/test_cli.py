@@ -346,7 +346,8 @@ def test_control_without_source_is_not_configured_without_importing_sigstore(
         report = run_check(Path({str(project)!r}), controls=[ProvenanceControl()])
         [result] = report.results
         assert result.status.value == "not-configured", result
-        loaded = [m for m in ("pypi_attestations", "sigstore", "pydantic") if m in sys.modules]
+        heavy = ("pypi_attestations", "sigstore", "pydantic", "bastion._internal.provenance.run")
+        loaded = [m for m in heavy if m in sys.modules]
         assert not loaded, loaded
         print("ok")
         """
@@ -394,3 +395,34 @@ def test_missing_extra_is_an_error_result_not_a_traceback(project: Path) -> None
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
     )
     assert done.stdout.startswith("error 2 provenance verification needs the provenance extra")
+
+
+def test_pylock_identities_configure_the_control(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "t"\n[[packages]]\nname = "pypi-attestations"\n'
+        f'version = "0.0.19"\nsdist = {{ name = "{PA_FILE}", url = "https://x.invalid/{PA_FILE}", '
+        f'hashes = {{ sha256 = "{PA_SHA}" }} }}\n'
+        'attestation-identities = [{ kind = "GitHub", repository = "someone/else", '
+        'workflow = "release.yml" }]\n'
+    )
+    code, out, _ = _run(capsys, "provenance", "verify", str(tmp_path), "--format", "json")
+    assert code == 2  # expected publisher, no source: cannot vouch
+    folder = tmp_path / "prov"
+    folder.mkdir()
+    shutil.copy(DATA / f"{PA_FILE}.provenance", folder / f"{PA_FILE}.provenance")
+    code, out, _ = _run(
+        capsys,
+        "provenance",
+        "verify",
+        str(tmp_path),
+        "--provenance-dir",
+        str(folder),
+        "--format",
+        "json",
+    )
+    assert code == 1
+    [finding] = json.loads(out)["findings"]
+    assert finding["rule_id"] == "publisher-changed"
+    assert "pylock.toml attestation-identities" in finding["message"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +10,7 @@ from types import MappingProxyType
 
 from packaging.version import InvalidVersion, Version
 
-from bastion._internal.model import DependencySource, Finding, Location, SourceFormat
+from bastion._internal.model import DependencySource, Finding, Location
 from bastion._internal.provenance.continuity import Previous, continuity_findings
 from bastion._internal.provenance.locate import locked_artifacts, pylock_expectations
 from bastion._internal.provenance.model import (
@@ -105,18 +105,6 @@ def index_base(simple_url: str) -> str:
 def default_cache() -> Path:
     """The folder provenance fetched from an index is kept in, by digest."""
     return cache_dir() / "provenance"
-
-
-def has_pylock_identities(sources: Iterable[DependencySource]) -> bool:
-    """A pylock.toml among ``sources`` names attestation identities (a cheap text test)."""
-    for source in sources:
-        if source.format is SourceFormat.PYLOCK:
-            try:
-                if "attestation-identities" in source.path.read_text(errors="replace"):
-                    return True
-            except OSError:
-                continue
-    return False
 
 
 def expectations_for(
