@@ -116,6 +116,11 @@ def inspect(
     config = load_config(root, config_path)
     if fail_on is not None:
         config = replace(config, fail_on=Severity.parse(fail_on))
+    for outcome in outcomes:
+        why = f" ({outcome.error})" if outcome.error else ""
+        click.echo(f"bastion: {outcome.path.name}: {outcome.verdict}{why}", err=True)
+    if missing:
+        click.echo(f"bastion: not inspected (not in the cache): {', '.join(missing)}", err=True)
     emit(
         to_report(to_result(outcomes, capabilities=capabilities, missing=missing), config, root),
         fmt,

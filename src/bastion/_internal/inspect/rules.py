@@ -162,14 +162,6 @@ RULES = {
             COMPROMISE,
         ),
         _rule(
-            "inspect-unreadable",
-            "ArtifactUnreadable",
-            "Artifact that could not be read safely",
-            "Get the artifact again; a hostile archive is never read past its limits.",
-            Severity.HIGH,
-            COMPROMISE,
-        ),
-        _rule(
             "inspect-capability",
             "Capability",
             "What the code can do (information, not a finding)",

@@ -23,9 +23,9 @@ from bastion._internal.inspect.archive import ArchiveError
 from bastion._internal.inspect.hits import Hit
 from bastion._internal.inspect.limits import Limits
 from bastion._internal.inspect.pairing import wheel_against_sdist
-from bastion._internal.inspect.rules import CONTROL, RULES, THREATS, to_findings
+from bastion._internal.inspect.rules import CONTROL, THREATS, to_findings
 from bastion._internal.inspect.scan import ArtifactReport, inspect_file
-from bastion._internal.model import ControlResult, ControlStatus, Finding, Location, Report
+from bastion._internal.model import ControlResult, ControlStatus, Finding, Report
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,15 +111,6 @@ def to_result(
     for outcome in outcomes:
         if outcome.report is None:
             errors.append(f"{outcome.path.name}: {outcome.error}")
-            findings.append(
-                RULES["inspect-unreadable"].finding(
-                    f"artifact not inspected: {outcome.error}",
-                    Location(outcome.path),
-                    RULES["inspect-unreadable"].help,
-                    package=outcome.name,
-                    version=outcome.version,
-                )
-            )
             continue
         hits = outcome.report.hits + outcome.extra
         findings.extend(
@@ -134,6 +125,8 @@ def to_result(
     verdicts = "; ".join(f"{o.path.name}: {o.verdict}" for o in outcomes[:20])
     more = f"; and {len(outcomes) - 20} more" if len(outcomes) > 20 else ""
     detail = f"{len(outcomes)} artifact(s): {verdicts}{more}"
+    if errors:
+        detail += f"; not readable: {'; '.join(errors[:10])}"
     if missing:
         detail += f"; not inspected (not in the cache): {', '.join(missing[:10])}"
     if errors or missing:
