@@ -46,4 +46,5 @@ def test_markdown_and_text_carry_the_evidence(
     text = watch(*dropped)  # the text report on standard error, the summary last
     assert text.code == 1 and text.out == ""
     assert "watch-dropped-binary" in text.err
+    assert "No lockfile" not in text.err  # the watch reads no dependency files
     assert text.err.strip().splitlines()[-1].startswith("bastion watch: ")

@@ -76,7 +76,8 @@ def render(report: Report, color: bool = False, *, show_all: bool = False) -> st
 
 def _sources(console: Console, report: Report) -> None:
     if not report.sources:
-        if any(r.control != "workflows" for r in report.results):  # not for 'bastion workflows'
+        # not for 'bastion workflows' or 'bastion watch', which read no dependency files
+        if any(r.control not in ("workflows", "watch") for r in report.results):
             console.print(Text("No lockfile or requirements file found.", style="yellow"))
         return
     console.print(Text(f"Read {plural(len(report.sources), 'dependency source')}:"))
