@@ -149,9 +149,8 @@ def db_serve(db_path: Path | None, host: str, port: int) -> None:
     from bastion._internal.advisories.store import default_db_path, ensure_database
 
     try:
-        import uvicorn
-
         from bastion._internal.advisories.server import create_app
+        from bastion._internal.hardened_server import serve
     except ImportError:
         raise UsageError(
             "'bastion db serve' needs the server extra: pip install 'bastion[server]'"
@@ -161,4 +160,4 @@ def db_serve(db_path: Path | None, host: str, port: int) -> None:
         ensure_database(target)
     app = create_app(target)
     click.echo(f"bastion: serving {target} on http://{host}:{port}/v1/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    serve(app, host, port)  # header/body deadlines, per-client and total connection limits
