@@ -158,11 +158,14 @@ def verify_artifacts(
     results = [_result(a, found, verifier) for a, found in zip(artifacts, answers, strict=True)]
     previous: dict[str, Previous] = {}
     if integrity is not None:
-        for name, version in sorted({(a.name, a.version) for a in artifacts}):
-            if name not in expectations and version is not None:
-                found = _previous(name, version, integrity, verifier)
-                if found is not None:
-                    previous[name] = found
+        wanted = sorted(
+            {(a.name, a.version) for a in artifacts if a.name not in expectations and a.version}
+        )
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            fetched = list(pool.map(lambda nv: _earlier(nv[0], str(nv[1]), integrity), wanted))
+        for (name, _), earlier in zip(wanted, fetched, strict=True):
+            if earlier is not None:
+                previous[name] = _previous(name, earlier, integrity, verifier)
     findings = continuity_findings(results, expectations, previous)
     return Verification(
         tuple(results),
@@ -210,9 +213,18 @@ def _result(
     return ArtifactResult(artifact, Outcome.UNKNOWN, reason=reason)
 
 
-def _previous(
-    name: str, version: str, integrity: IntegritySource, verifier: ProvenanceVerifier
-) -> Previous | None:
+@dataclass(frozen=True, slots=True)
+class _Earlier:
+    """The newest earlier attested release of a package, and its provenance answer."""
+
+    version: str | None
+    filename: str = ""
+    sha256: str = ""
+    answer: Lookup | Unavailable | None = None
+
+
+def _earlier(name: str, version: str, integrity: IntegritySource) -> _Earlier | None:
+    """Fetch the provenance of one file of the newest earlier attested release (threads)."""
     files = integrity.files(name)
     if isinstance(files, Unavailable):
         return None
@@ -229,15 +241,25 @@ def _previous(
         if parsed < current and item.has_provenance:
             earlier.setdefault(parsed, []).append((item.filename, item.sha256))
     if not earlier:
-        return Previous(None, None)
+        return _Earlier(None)
     newest = max(earlier)
     filename, sha256 = sorted(earlier[newest])[0]
-    answer = integrity.fetch(name, str(newest), filename, sha256)
+    cached = integrity.cache.lookup_digest(sha256) if integrity.cache is not None else None
+    answer = cached or integrity.fetch(name, str(newest), filename, sha256)
+    return _Earlier(str(newest), filename, sha256, answer)
+
+
+def _previous(
+    name: str, earlier: _Earlier, integrity: IntegritySource, verifier: ProvenanceVerifier
+) -> Previous:
+    """Verify the earlier release's provenance: its publisher, when it verifies."""
+    if earlier.version is None:
+        return Previous(None, None)
     identity: Identity | None = None
+    answer = earlier.answer
     if isinstance(answer, Lookup) and answer.data:
-        artifact = Artifact(
-            name, str(newest), sha256, filename, Location(Path(integrity.index_url))
-        )
+        where = Location(Path(integrity.index_url))
+        artifact = Artifact(name, earlier.version, earlier.sha256, earlier.filename, where)
         checked = verifier.verify(artifact, answer.data, answer.origin)
         identity = checked.identity if checked.outcome is Outcome.VERIFIED else None
-    return Previous(str(newest), identity)
+    return Previous(earlier.version, identity)

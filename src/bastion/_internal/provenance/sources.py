@@ -165,7 +165,11 @@ class CacheSource:
 
     def lookup(self, artifact: Artifact) -> Lookup | Unavailable | None:
         """The cached provenance, or ``None`` (the cache never says "none")."""
-        path = self.path(artifact.sha256)
+        return self.lookup_digest(artifact.sha256)
+
+    def lookup_digest(self, sha256: str) -> Lookup | None:
+        """The cached provenance of a digest, if any."""
+        path = self.path(sha256)
         if not path.is_file():
             return None
         try:
