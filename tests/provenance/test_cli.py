@@ -15,6 +15,7 @@ import pytest
 from bastion._internal.cli import main
 from bastion._internal.provenance.trust_root import bundled_root
 from tests.conftest import DATA as TEST_DATA
+from tests.conftest import FakeIndex
 from tests.provenance.helpers import DATA, PA_FILE, PA_SHA, requirements
 
 RFC_SHA = "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
@@ -426,3 +427,35 @@ def test_pylock_identities_configure_the_control(
     [finding] = json.loads(out)["findings"]
     assert finding["rule_id"] == "publisher-changed"
     assert "pylock.toml attestation-identities" in finding["message"]
+
+
+def test_verify_online_through_the_command_line(
+    project: Path,
+    fake_index: FakeIndex,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("BASTION_CACHE_DIR", str(tmp_path / "cache"))
+    integrity = f"/integrity/pypi-attestations/0.0.19/{PA_FILE}/provenance"
+    fake_index.simple_json(
+        "pypi-attestations",
+        [{"filename": PA_FILE, "hashes": {"sha256": PA_SHA}, "provenance": "x"}],
+    )
+    fake_index.simple_json(
+        "rfc8785",
+        [{"filename": "rfc8785-0.1.2-py3-none-any.whl", "hashes": {"sha256": RFC_SHA}}],
+    )
+    fake_index.pages[integrity] = (500, "text/plain", b"down")
+    args = ("provenance", "verify", str(project), "--online", "--index-url", fake_index.url)
+    code, out, _ = _run(capsys, *args)
+    assert code == 2  # the index failed: nothing vouched for, never a pass
+    assert "unknown   pypi-attestations==0.0.19" in out and "HTTP 500" in out
+    body = (DATA / f"{PA_FILE}.provenance").read_bytes()
+    fake_index.pages[integrity] = (200, "application/json", body)
+    code, out, _ = _run(capsys, *args)
+    assert code == 0
+    assert "verified  pypi_attestations-0.0.19.tar.gz" in out
+    assert "missing   rfc8785==0.1.2" in out
+    accepts = [accept for path, accept in fake_index.requests if "/integrity/" in path]
+    assert accepts and all("integrity.v1+json" in accept for accept in accepts)

@@ -33,6 +33,7 @@ SUFFIX = ".provenance"
 PAGE_TTL = 24 * 3600  # seconds a project page is reused from the cache
 MAX_DIRECTORY_FILES = 200_000
 PEP691_JSON = "application/vnd.pypi.simple.v1+json"
+INTEGRITY_ACCEPT = "application/vnd.pypi.integrity.v1+json, application/json;q=0.9"
 _HEX = frozenset("0123456789abcdef")
 _SAFE_FILENAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]{0,250}$")
 
@@ -248,7 +249,7 @@ class IntegritySource:
         parts = "/".join(quote(part, safe="") for part in (name, version, filename))
         url = f"{self.index_url}/integrity/{parts}/provenance"
         try:
-            status, _, body = http_get(url, "application/json", limit=MAX_PROVENANCE_BYTES)
+            status, _, body = http_get(url, INTEGRITY_ACCEPT, limit=MAX_PROVENANCE_BYTES)
         except DownloadError as exc:
             if "larger than" in str(exc):
                 return Lookup(b"x" * (MAX_PROVENANCE_BYTES + 1), url, "oversized answer")
