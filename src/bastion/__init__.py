@@ -13,21 +13,47 @@ Everything under ``bastion._internal`` may change without notice.
 from __future__ import annotations
 
 from os import PathLike
-from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bastion._internal.errors import BastionError, ConfigError, InputError
-from bastion._internal.model import (
-    ControlResult,
-    ControlStatus,
-    Coverage,
-    Finding,
-    Location,
-    LockedPackage,
-    Report,
-    Severity,
-    ThreatCoverage,
-)
 from bastion._internal.version import VERSION as __version__  # noqa: N811
+
+if TYPE_CHECKING:
+    from bastion._internal.model import (
+        ControlResult,
+        ControlStatus,
+        Coverage,
+        Finding,
+        Location,
+        LockedPackage,
+        Report,
+        Severity,
+        ThreatCoverage,
+    )
+
+# The model is imported on first use, so that `bastion --help` and commands that
+# never build a report do not pay for it.
+_MODEL_NAMES = frozenset(
+    {
+        "ControlResult",
+        "ControlStatus",
+        "Coverage",
+        "Finding",
+        "Location",
+        "LockedPackage",
+        "Report",
+        "Severity",
+        "ThreatCoverage",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODEL_NAMES:
+        from bastion._internal import model
+
+        return getattr(model, name)
+    raise AttributeError(f"module 'bastion' has no attribute {name!r}")
 
 
 def check(
@@ -40,6 +66,8 @@ def check(
     ``ConfigError`` (both ``BastionError``) for bad input; never executes code
     from the project.
     """
+    from pathlib import Path
+
     from bastion._internal.engine import run_check
 
     return run_check(Path(path), fail_on=fail_on, online=online)
@@ -57,6 +85,8 @@ def audit(
     bundled OSV snapshot on first use). Findings are ``known-vulnerable`` and
     ``known-malicious``, one per vulnerability per package version.
     """
+    from pathlib import Path
+
     from bastion._internal.controls.advisories import AdvisoryControl
     from bastion._internal.engine import run_check
 
