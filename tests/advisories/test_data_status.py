@@ -249,3 +249,15 @@ def test_sbom_with_vulnerabilities_takes_the_same_override(tmp_path: Path, thin_
     assert accepted.exit_code == 0, accepted.output
     vulnerabilities = json.loads(accepted.stdout)["vulnerabilities"]
     assert [v["id"] for v in vulnerabilities] == ["PYSEC-2024-1"]
+
+
+def test_the_proxy_state_takes_sqlite_urls_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bastion._internal.proxy.state import state_url
+
+    monkeypatch.chdir(tmp_path)
+    assert state_url("sqlite:///rules.sqlite") == f"sqlite:///{tmp_path / 'rules.sqlite'}"
+    assert state_url(f"sqlite:///{tmp_path}/s.db") == f"sqlite:///{tmp_path / 's.db'}"
+    with pytest.raises(UsageError, match="--state"):
+        state_url("sqlite://")

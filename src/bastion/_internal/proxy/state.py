@@ -51,7 +51,11 @@ def state_url(state: str | Path) -> str:
         return "postgresql+psycopg://" + text.split("://", 1)[1]
     if text.startswith("postgresql+psycopg://"):
         return text
-    if "://" in text:
+    if text.startswith("sqlite:"):  # sqlite:///relative or sqlite:////absolute, as SQLAlchemy
+        from bastion._internal.db_url import sqlite_path
+
+        text = str(sqlite_path(text, "--state"))
+    elif "://" in text:
         raise UsageError(
             f"--state {text.split('://')[0]}:// is not supported (a file or postgresql://)"
         )
