@@ -15,7 +15,7 @@ import pytest
 from bastion._internal.cli import main
 from bastion._internal.provenance.trust_root import bundled_root
 from tests.conftest import DATA as TEST_DATA
-from tests.conftest import FakeIndex
+from tests.conftest import REPO, FakeIndex
 from tests.provenance.helpers import DATA, PA_FILE, PA_SHA, requirements
 
 RFC_SHA = "c4e92e9ecc828bef2aa7dba1de8ac983511f7532a0df11c770d39099a25cf201"
@@ -79,6 +79,11 @@ def test_verify_json_carries_each_artifact(
     assert verified["attestations"][0]["log_index"] == 153454663
     assert artifacts["rfc8785"]["outcome"] == "missing"
     assert [(r["id"], r["status"]) for r in data["controls"]] == [("provenance", "pass")]
+    schema = json.loads(
+        (REPO / "src" / "bastion" / "schemas" / "report-v1.schema.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema).validate(data)
+    assert data["provenance"]["own_publishing"] == "no workflow publishes a release to PyPI"
 
 
 def test_verify_sarif_with_a_changed_publisher_is_valid_and_exits_1(

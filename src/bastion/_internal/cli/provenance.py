@@ -144,11 +144,12 @@ def verify(
         controls=[control],
     )
     verification = control.verification
-    text = _render(report, verification, fmt, output)
-    if fmt == "text" and verification is not None:
+    own = None
+    if verification is not None:
         from bastion._internal.provenance.publishing import own_publishing
 
-        text = f"Own publishing: {own_publishing(report.root).verdict()}\n" + text
+        own = own_publishing(report.root).verdict()
+    text = _render(report, verification, fmt, output, own)
     if output is not None:
         from bastion._internal.safe_write import write_atomically
 
@@ -160,7 +161,11 @@ def verify(
 
 
 def _render(
-    report: Report, verification: Verification | None, fmt: str, output: Path | None
+    report: Report,
+    verification: Verification | None,
+    fmt: str,
+    output: Path | None,
+    own: str | None,
 ) -> str:
     from bastion._internal.report import renderer
 
@@ -173,11 +178,13 @@ def _render(
         data["provenance"] = {
             "trusted_root": str(verification.root),
             "summary": verification.summary(),
+            **({"own_publishing": own} if own else {}),
             "artifacts": [_artifact_json(r) for r in verification.results],
         }
         return json.dumps(data, indent=2) + "\n"
     if fmt == "text":
-        lines = [f"Provenance: {verification.summary()} (trusted root {verification.root})"]
+        lines = [f"Own publishing: {own}"] if own else []
+        lines.append(f"Provenance: {verification.summary()} (trusted root {verification.root})")
         lines += [f"  {_artifact_line(r)}" for r in verification.results]
         return "\n".join(lines) + "\n\n" + standard
     return standard
