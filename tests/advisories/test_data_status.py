@@ -261,3 +261,12 @@ def test_the_proxy_state_takes_sqlite_urls_too(
     assert state_url(f"sqlite:///{tmp_path}/s.db") == f"sqlite:///{tmp_path / 's.db'}"
     with pytest.raises(UsageError, match="--state"):
         state_url("sqlite://")
+
+
+def test_the_way_out_is_named_once(tmp_path: Path, thin_db: Path) -> None:
+    root = tmp_path / "app"
+    root.mkdir()
+    stale = AdvisoryControl(thin_db, NOW).run(project(root, Config()))
+    assert stale.detail.count("bastion db update --from FILE") == 1
+    fresh = AdvisoryControl(thin_db, NOW).run(project(root, Config(advisory_max_days=1000)))
+    assert fresh.detail.count("bastion db update --from FILE") == 1  # for the missing GHSA

@@ -144,13 +144,14 @@ class AdvisoryControl:
             notes.append(f"{excluded} packages not installed on the target left out")
         if warnings.total:
             notes.append(f"{warnings.total} malformed ranges skipped")
+        status = ControlStatus.FAIL if findings else ControlStatus.PASS
+        problem = too_old(age, config.advisory_max_days)
         if missing:
             notes.append(
                 f"no {', '.join(missing)} records in this database (OSV's PyPI dump has them): "
-                f"no finding from a missing source is no evidence of safety; {UPDATE_HINT}"
+                "no finding from a missing source is no evidence of safety"
+                + ("" if problem else f"; {UPDATE_HINT}")  # the stale-data error says it first
             )
-        status = ControlStatus.FAIL if findings else ControlStatus.PASS
-        problem = too_old(age, config.advisory_max_days)
         if problem is not None:
             status = ControlStatus.ERROR  # fail closed, findings kept: both are reported
             found = f"; {len(findings)} findings on this data" if findings else ""
