@@ -43,6 +43,7 @@ class Intel:
         self._db: sqlite3.Connection = open_database(path, any_thread=True)
         self._lock = threading.Lock()
         self._known: dict[str, tuple[Advisory, ...]] = {}
+        self._lookalikes: dict[str, Resemblance | None] = {}
         self.approved = approved
         self._names = TyposquatIndex(load_corpus()) if judge_names else None
 
@@ -54,6 +55,7 @@ class Intel:
         """Drop remembered answers (after the advisory database changed)."""
         with self._lock:
             self._known.clear()
+            self._lookalikes.clear()
 
     def advisories(self, name: str) -> tuple[Advisory, ...]:
         """Every advisory naming the canonical project (malicious ones included)."""
@@ -98,10 +100,15 @@ class Intel:
         """The popular project this name imitates (at the names layer's reporting confidence)."""
         if self._names is None or name in self.approved:
             return None
+        if name in self._lookalikes:
+            return self._lookalikes[name]
         try:
             found = self._names.judge(name)
         except ValueError:
-            return None
-        if found is None or found.confidence < REPORT_CONFIDENCE:
-            return None
+            found = None
+        if found is not None and found.confidence < REPORT_CONFIDENCE:
+            found = None
+        if len(self._lookalikes) >= REMEMBERED:
+            self._lookalikes.clear()
+        self._lookalikes[name] = found
         return found
