@@ -261,3 +261,40 @@ def test_history_rules_on_their_own(tmp_path: Path) -> None:
     expected = Expectation("pypi-attestations", (gitlab,), where, "trust file")
     pinned = {"pypi-attestations": expected}
     assert continuity_findings([proven], pinned, earlier) == []
+
+
+def test_slsa_levels_of_each_outcome() -> None:
+    from bastion._internal.provenance.model import ArtifactResult, Attested, Build
+    from bastion._internal.provenance.slsa import dependency_levels
+    from tests.provenance.helpers import artifact
+
+    def verified(**claims: str) -> ArtifactResult:
+        build = Build(
+            issuer=claims.get("issuer", "https://token.actions.githubusercontent.com"),
+            runner=claims.get("runner", "github-hosted"),
+            build_config=claims.get("config", "https://github.com/o/r/.github/workflows/r.yml@v1"),
+            build_signer=claims.get("signer", "https://github.com/o/r/.github/workflows/r.yml@v1"),
+            trigger=claims.get("trigger", "release"),
+        )
+        attested = Attested("https://docs.pypi.org/attestations/publish/v1", build, None)
+        return ArtifactResult(artifact(), Outcome.VERIFIED, PA_PIN, (attested,))
+
+    reusable = "https://github.com/slsa-framework/slsa-github-generator/.github/workflows/b.yml@v2"
+    cases = [
+        (ArtifactResult(artifact(), Outcome.UNKNOWN, reason="offline"), 0, "--online"),
+        (
+            ArtifactResult(artifact(), Outcome.MISSING, reason="none"),
+            0,
+            "publish with attestations",
+        ),
+        (ArtifactResult(artifact(), Outcome.FAILED, reason="digest mismatch"), 0, "publish with"),
+        (verified(issuer="https://github.com/login/oauth", runner=""), 1, "hosted CI platform"),
+        (verified(runner="self-hosted"), 1, "hosted CI platform"),
+        (verified(), 2, "reusable workflow"),
+        (verified(signer=reusable, trigger="pull_request_target"), 2, "reusable workflow"),
+        (verified(signer=reusable), 3, ""),
+    ]
+    for result, level, step in cases:
+        [graded] = dependency_levels([result])
+        assert graded.level == level, (result, graded)
+        assert step in graded.next_step if step else graded.next_step == ""

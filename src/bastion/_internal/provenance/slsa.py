@@ -33,6 +33,7 @@ CI_ISSUERS = {
     "https://accounts.google.com": "Google Cloud",
 }
 HOSTED_RUNNERS = frozenset({"github-hosted", "gitlab-hosted"})
+STEP_TO_CHECK = "obtain its provenance (--provenance-dir DIR or --online), then judge again"
 STEP_TO_L1 = "publish with attestations (PyPI trusted publishing makes them)"
 STEP_TO_L2 = "build and sign on a hosted CI platform (a Fulcio identity of the platform's runner)"
 STEP_TO_L3 = (
@@ -53,8 +54,10 @@ class SlsaLevel:
 
 def artifact_level(result: ArtifactResult) -> tuple[int, list[str], str]:
     """Level, evidence and next step for one artifact."""
+    if result.outcome is Outcome.UNKNOWN:
+        return 0, [f"{result.artifact.label}: not checked ({result.reason})"], STEP_TO_CHECK
     if result.outcome is not Outcome.VERIFIED or result.build is None:
-        reason = "no provenance" if result.outcome is Outcome.MISSING else result.outcome.value
+        reason = "no provenance" if result.outcome is Outcome.MISSING else result.reason
         return 0, [f"{result.artifact.label}: {reason}"], STEP_TO_L1
     build: Build = result.build
     identity = result.identity.display() if result.identity else "unknown publisher"
