@@ -230,3 +230,22 @@ def test_gitignored_folders_stay_out_as_with_ruff_check_dot(make_project: MakePr
     result = run(root)
     assert codes(result) == [("S602", "main.py")]
     assert "1 file checked" in result.detail
+
+
+def test_the_projects_global_ignores_apply_and_a_blanket_one_fails_closed(
+    make_project: MakeProject,
+) -> None:
+    root = make_project(
+        {
+            "app/login.py": TEST_NOISE + SHELL,
+            "pyproject.toml": (
+                '[tool.ruff.lint]\nextend-select = ["S"]\nignore = ["S101", "E501"]\n'
+            ),
+        }
+    )
+    result = run(root)
+    assert {code for code, _ in codes(result)} == {"S105", "S106", "S311", "S602"}
+    (root / "pyproject.toml").write_text('[tool.ruff.lint]\nextend-ignore = ["S"]\n')
+    blanket = run(root)
+    assert blanket.status is ControlStatus.ERROR
+    assert "1 files have every S rule switched off" in blanket.detail

@@ -59,5 +59,9 @@ def test_any_table_is_options_or_one_input_error(tmp_path: Path, table: dict[str
         assert "ruff.toml" in exc.one_line()
         return
     assert isinstance(found, RuffSettings)
-    for option in found.options(["vendor/**"])[1::2]:  # every --config value is valid TOML
-        tomllib.loads(option)
+    options = found.options(["vendor/**"])
+    for flag, value in zip(options[::2], options[1::2], strict=True):
+        if flag == "--config":  # every --config value is valid TOML
+            tomllib.loads(value)
+        else:
+            assert flag == "--ignore" and all(c.startswith("S") for c in value.split(","))

@@ -5,8 +5,9 @@ Ruff runs with ``--isolated``: it reads no configuration file of the project's
 it). bastion reads the root's ``.ruff.toml``, ``ruff.toml`` or
 ``pyproject.toml`` ``[tool.ruff]`` itself, as bounded regular files, keeps only
 the settings that decide which files and codes are checked (``exclude``,
-``extend-exclude``, ``per-file-ignores``, ``extend-per-file-ignores``, and the
-``select`` lists, to know whether the project runs ``S`` itself), and passes
+``extend-exclude``, ``per-file-ignores``, ``extend-per-file-ignores``, the S
+codes of ``ignore``/``extend-ignore``, and the ``select`` lists, to know
+whether the project runs ``S`` itself), and passes
 them back as ``--config KEY=VALUE`` options. ``extend`` is followed only to a
 regular file inside the project (at most ``MAX_EXTEND_DEPTH`` deep); anything
 else is ignored and said so.
@@ -56,6 +57,7 @@ class RuffSettings:
     exclude: tuple[str, ...] = ()  # replaces Ruff's default exclusions when set
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    ignore: tuple[str, ...] = ()  # S codes the project ignores everywhere (``lint.ignore``)
     selects_s: bool = False  # the project runs the S rules itself
     notes: tuple[str, ...] = ()
 
@@ -82,10 +84,14 @@ class RuffSettings:
         if merged:
             table = ", ".join(f"{_toml_string(p)} = {_toml_list(c)}" for p, c in merged.items())
             options += ["--config", f"lint.per-file-ignores = {{{table}}}"]
+        if self.ignore:  # after the command line's --select S, as the project's own run
+            options += ["--ignore", ",".join(self.ignore)]
         return options
 
     def silenced(self, root: Path, path: Path) -> bool:
-        """True when the project's per-file ignores switch off every S rule for ``path``."""
+        """True when the project's ignores switch off every S rule for ``path``."""
+        if any(code in _BLANKET for code in self.ignore):
+            return True
         relative = path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
         candidates = (relative, path.name, path.as_posix())
         return any(
@@ -176,6 +182,7 @@ def _settings(
     exclude: tuple[str, ...] = ()
     extend_exclude: list[str] = []
     ignores: dict[str, tuple[str, ...]] = {}
+    ignored: list[str] = []
     selects_s = False
     root = layers[-1][0]
     for folder, table in layers:
@@ -197,11 +204,14 @@ def _settings(
             for key in ("select", "extend-select"):
                 codes = _codes(path, key, source.get(key))
                 selects_s = selects_s or any(_is_bandit_code(c) for c in codes)
+            for key in ("ignore", "extend-ignore"):  # only S codes matter to this control
+                ignored += [c for c in _codes(path, key, source.get(key)) if _is_bandit_code(c)]
     return RuffSettings(
         source=path,
         exclude=exclude,
         extend_exclude=tuple(extend_exclude[:MAX_ENTRIES]),
         per_file_ignores=tuple(ignores.items()),
+        ignore=tuple(dict.fromkeys(ignored)),
         selects_s=selects_s,
         notes=tuple(notes),
     )
