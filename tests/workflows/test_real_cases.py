@@ -245,17 +245,23 @@ def test_token_passed_to_a_script_without_extension(tmp_path: Path) -> None:
     jobs:
       a:
         runs-on: ubuntu-latest
+        env:
+          TOKEN: ${{ secrets.PYPI_TOKEN }}
         steps:
           - run: ./scripts/publish
           - run: bash tools/release-it
           - run: python tools/notes
+      b:
+        runs-on: ubuntu-latest
+        steps:
+          - run: ./scripts/publish  # no secret handed to it: nothing to leak
     """
     root = tmp_path / "repo"
     write(root, {"scripts/publish": "#!/bin/sh\ntwine upload dist/*  # TWINE_PASSWORD\n"})
     write(root, {"tools/release-it": 'uv publish --token "$UV_PUBLISH_TOKEN"\n'})
     write(root, {"tools/notes": "print('no upload here')\n"})
     found = of_rule(audit(tmp_path, {"p.yml": workflow}), "use-trusted-publishing")
-    assert [where(f)[1] for f in found] == [9, 10]
+    assert [where(f)[1] for f in found] == [11, 12]
     assert "runs ./scripts/publish" in found[0].message
 
 

@@ -83,7 +83,13 @@ class Gate:
 
 def gate(triggers: Mapping[str, object], conditions: Iterable[Text | None]) -> Gate:
     """The events among ``triggers`` that pass every condition, and the gates they hold."""
-    parsed = [tree for tree in (_parse(c) for c in conditions if c is not None) if tree]
+    sources = tuple(c.value.strip() for c in conditions if c is not None)
+    return _gate(tuple(triggers), sources)
+
+
+@cache
+def _gate(triggers: tuple[str, ...], sources: tuple[str, ...]) -> Gate:
+    parsed = [tree for tree in (_parse_source(s) for s in sources) if tree]
     events: frozenset[str] | None = None
     if triggers:
         events = frozenset(
@@ -98,8 +104,10 @@ def gate(triggers: Mapping[str, object], conditions: Iterable[Text | None]) -> G
     return Gate(events, trusted, approval)
 
 
-def _parse(text: Text) -> tuple[str, expressions.Expr] | None:
-    return _parse_source(text.value.strip())
+def parse_condition(text: Text) -> expressions.Expr | None:
+    """The tree of an ``if:`` (with or without ``${{ }}``); ``None`` when it does not parse."""
+    parsed = _parse_source(text.value.strip())
+    return parsed[1] if parsed is not None else None
 
 
 @cache

@@ -10,7 +10,7 @@ from pathlib import Path
 from bastion._internal.model import Confidence, Finding, Severity
 from bastion._internal.workflows import expressions
 from bastion._internal.workflows.contexts import Control
-from bastion._internal.workflows.events import Gate, gate, holds_value
+from bastion._internal.workflows.events import Gate, gate, holds_value, parse_condition
 from bastion._internal.workflows.execution import (
     Tree,
     commands,
@@ -364,12 +364,8 @@ def bot_conditions(run: JobRun) -> list[Finding]:
         candidates.append((run.job.if_, f"job {run.job.id!r}"))
     candidates.extend((s.step.if_, s.step.label) for s in run.sites if s.step.if_ is not None)
     for text, owner in candidates:
-        source = text.value.strip()
-        if source.startswith("${{") and source.endswith("}}"):
-            source = source[3:-2]
-        try:
-            parsed = expressions.parse(source)
-        except expressions.ExpressionError:
+        parsed = parse_condition(text)
+        if parsed is None:
             continue
         actor = _bot_actor(parsed)
         if actor is None:

@@ -302,7 +302,7 @@ def trusted_publishing(run: JobRun, root: Path) -> list[Finding]:
         if match is not None:
             line, _ = step.run.position(match.start())
             add(site.display, line, f"{step.label} passes a token to {match.group(1)}")
-        script = _repository_script_with_token(step.run.value, root)
+        script = _repository_script_with_token(step.run.value, root) if _secrets(site) else None
         if script is not None:
             add(
                 site.display,
@@ -310,6 +310,15 @@ def trusted_publishing(run: JobRun, root: Path) -> list[Finding]:
                 f"{step.label} runs {script}, which uploads with a token variable",
             )
     return findings
+
+
+def _secrets(site: Site) -> bool:
+    """The step sees a secret in its environment (step, job or workflow ``env:``)."""
+    return any(
+        "secrets." in text.value
+        for scope in (site.step.env, site.job.env, site.workflow.env)
+        for text in scope.values()
+    )
 
 
 def _repository_script_with_token(command: str, root: Path) -> str | None:
