@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -149,10 +150,40 @@ class PythonScan:
     import_time: set[str] = field(default_factory=set)  # capabilities run on import
 
 
-def scan_python(member: str, source: bytes, *, install: bool = False) -> PythonScan | None:
-    """Scan Python source; ``None`` when it does not parse (not Python, or too deep)."""
+# Every rule needs a sink: a file naming none of these cannot hit, and is not parsed.
+_SINK_WORDS = re.compile(
+    rb"\b(?:subprocess|system|popen|spawn[a-z]*|startfile|exec[lv]p?e?|posix_spawnp?|pty"
+    rb"|urlopen|urlretrieve|requests|httpx|socket|HTTPS?Connection|smtplib|ftplib|telnetlib"
+    rb"|wget|urllib3|chmod|create_subprocess_(?:shell|exec))\b"
+)
+_EXEC_WORDS = re.compile(rb"\b(?:exec|eval|compile|FunctionType)\b")
+_DECODE_WORDS = re.compile(
+    rb"b(?:64|32|16|85)decode|a85decode|decodebytes|decodestring|decompress|marshal|unhexlify"
+    rb"|a2b_|fromhex|pickle|codecs|rot_?13|\[::-1\]|'hex'|\"hex\""
+)
+
+
+def may_hit(source: bytes) -> bool:
+    """Whether the source names a sink (a process, the network, chmod, exec of decoded data)."""
+    if not source.isascii():  # identifiers are NFKC-normalised: fullwidth 'exec' is exec
+        text = unicodedata.normalize("NFKC", source.decode("utf-8", "replace"))
+        source = text.encode("utf-8", "replace")
+    if _SINK_WORDS.search(source):
+        return True
+    return bool(_EXEC_WORDS.search(source) and _DECODE_WORDS.search(source))
+
+
+def scan_python(
+    member: str, source: bytes, *, install: bool = False, prefilter: bool = True
+) -> PythonScan | None:
+    """Scan Python source; ``None`` when it does not parse (not Python, or too deep).
+
+    With ``prefilter``, source that names no sink is not parsed (an empty scan).
+    """
     if len(source) > MAX_SOURCE_BYTES:
         return None
+    if prefilter and not may_hit(source):
+        return PythonScan()
     try:
         tree = ast.parse(source, filename=member)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -522,7 +553,16 @@ class _Visitor(ast.NodeVisitor):
             parts.append(f"makes it executable (line {scope.chmods[0]})")
         if scope.spawns:
             parts.append(f"runs a process (line {scope.spawns[0]})")
-        self._hit("inspect-download-exec", Severity.CRITICAL, scope.fetches[0], ", ".join(parts))
+        # A literal /tmp path is what droppers use; without it the combination may be a tool
+        # fetching a helper script (torch's flamegraph.pl): information when only called,
+        # a finding when it runs on import or install.
+        if scope.tmp_paths:
+            severity = Severity.CRITICAL
+        elif scope.import_time or scope.install_time:
+            severity = Severity.HIGH
+        else:
+            severity = Severity.LOW
+        self._hit("inspect-download-exec", severity, scope.fetches[0], ", ".join(parts))
 
     def _capability(self, capability: str, line: int, call: str) -> None:
         if capability not in self.capabilities:

@@ -23,7 +23,7 @@ from bastion._internal.inspect.indicators import (
     search,
 )
 from bastion._internal.inspect.limits import Limits
-from bastion._internal.inspect.python_rules import PythonScan, scan_python
+from bastion._internal.inspect.python_rules import PythonScan, may_hit, scan_python
 from bastion._internal.inspect.record import MemberDigest, record_hits
 from bastion._internal.inspect.unicode_rules import unicode_hits
 from bastion._internal.model import Severity
@@ -172,22 +172,20 @@ def _link_hit(entry: Entry) -> Hit:
 
 
 def _scan_member(entry: Entry, kind: str) -> PythonScan | None:
-    """Scan one member's bytes; returns its Python scan (holding every hit) when it parsed."""
+    """Scan one member's bytes; returns its Python scan (holding every hit)."""
     data = entry.data
     name = entry.name
-    result = PythonScan()
     text = b"\x00" not in data[:8192]
     lower = name.lower()
     python = None
-    if text and (
-        lower.endswith((".py", ".pyw")) or (_PYTHON_HINT.search(data[:65536]) and entry.complete)
-    ):
-        install = _is_setup_py(name, kind)
-        python = scan_python(name, data, install=install) if entry.complete else None
-        if python is not None:
-            result = python
-            if lower.endswith((".py", ".pyw")):
-                result.hits.extend(unicode_hits(name, data))
+    unicode: list[Hit] = []
+    if text and entry.complete and lower.endswith((".py", ".pyw")):
+        python = scan_python(name, data, install=_is_setup_py(name, kind))
+        unicode = unicode_hits(name, data)
+    elif text and entry.complete and _PYTHON_HINT.search(data[:65536]) and may_hit(data):
+        python = scan_python(name, data, prefilter=False)  # code in a data file
+    result = python if python is not None else PythonScan()
+    result.hits.extend(unicode)
     result.hits.extend(_byte_hits(name, data, python is not None, text, 0))
     return result
 
@@ -245,7 +243,12 @@ def _byte_hits(
     if text and depth < MAX_DEPTH:
         for offset, decoded in decoded_blobs(data, 8 * 1024 * 1024):
             label = f"{where}base64 data at line {line_of(data, offset)}: " if not depth else where
-            inner_python = scan_python(name, decoded) if b"\x00" not in decoded[:4096] else None
+            inner_text = b"\x00" not in decoded[:4096]
+            inner_python = (
+                scan_python(name, decoded, prefilter=False)
+                if inner_text and may_hit(decoded)
+                else None
+            )
             if inner_python is not None:
                 for hit in inner_python.hits:
                     if hit.rule:
@@ -279,7 +282,7 @@ def _pth_hits(name: str, data: bytes, modules: dict[str, PythonScan]) -> list[Hi
         line = raw.strip()
         if not line.startswith((b"import ", b"import\t")):
             continue
-        scan = scan_python(name, line)
+        scan = scan_python(name, line, prefilter=False)
         capabilities = {h.capability for h in scan.hits if h.capability} if scan else set()
         imported = {f"{m}/__init__.py" for m in (scan.imports if scan else ())} | {
             f"{m}.py" for m in (scan.imports if scan else ())
