@@ -46,6 +46,7 @@ KNOWN_KEYS = frozenset(
         "approved-packages-file",
         "cooldown-days",
         "public-index",
+        "quarantine-indexes",
         "workflow-ignore",
     }
 )
@@ -71,6 +72,7 @@ class Config:
     approved_packages_file: Path | None = None
     cooldown_days: int = DEFAULT_COOLDOWN_DAYS
     public_index: str = DEFAULT_PUBLIC_INDEX
+    quarantine_indexes: tuple[str, ...] = ()  # URLs of indexes that hold releases back
     workflow_ignores: tuple[ConfiguredIgnore, ...] = ()
 
 
@@ -158,6 +160,10 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
     public_index = table.get("public-index", DEFAULT_PUBLIC_INDEX)
     if not isinstance(public_index, str) or not public_index.startswith(("https://", "http://")):
         raise ConfigError(path, "public-index should be an http(s) URL", lines.key("public-index"))
+    quarantine = _strings(path, lines, table, "quarantine-indexes")
+    if not all(url.startswith(("https://", "http://")) for url in quarantine):
+        where = lines.key("quarantine-indexes")
+        raise ConfigError(path, "quarantine-indexes should be http(s) URLs", where)
     ignores = []
     for entry in _strings(path, lines, table, "workflow-ignore"):
         try:
@@ -170,6 +176,7 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
         workflow_ignores=tuple(ignores),
         cooldown_days=_days(path, lines, table, "cooldown-days", DEFAULT_COOLDOWN_DAYS),
         public_index=public_index.rstrip("/"),
+        quarantine_indexes=tuple(url.rstrip("/") for url in quarantine),
         path=path.resolve(),
         fail_on=fail_on,
         disable=frozenset(disable),

@@ -30,7 +30,8 @@ THREATS: tuple[Threat, ...] = (
     Threat(
         "compromised-release",
         "Bad release of a real package",
-        "release-age cooldown, provenance, artifact inspection; runtime watch (detects)",
+        "release-age cooldown, quarantine index, provenance, artifact inspection; "
+        "runtime watch (detects)",
     ),
     Threat("typosquat", "Look-alike or unapproved name", "typosquat check, approved list"),
     Threat("ci-compromise", "Injectable CI or long-lived tokens", "workflow audit"),

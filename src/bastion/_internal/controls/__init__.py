@@ -16,6 +16,7 @@ from bastion._internal.controls.inspect import InspectControl
 from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
 from bastion._internal.controls.pinning import PinningControl
 from bastion._internal.controls.provenance import ProvenanceControl
+from bastion._internal.controls.proxy import QuarantineIndexControl
 from bastion._internal.controls.ruff_security import RuffSecurityControl
 from bastion._internal.controls.sbom import SbomControl
 from bastion._internal.controls.watch import WatchControl
@@ -62,6 +63,7 @@ def default_controls(
         TyposquatControl(),
         ApprovedPackagesControl(),
         CooldownControl(advisory_db, now, client),
+        QuarantineIndexControl(),
         RuffSecurityControl(),
         WorkflowControl(actions_dirs, online=online, zizmor_ignores=zizmor_ignores),
         SbomControl(),
