@@ -105,7 +105,10 @@ def test_a_clean_pip_install_recorded_and_replayed_clean(
         *pip_install(wheels, tmp_path / "t2"),
     )
     assert again.code == 0, again.err
-    assert json.loads(out.read_text())["findings"] == []
+    # clean: nothing at the default threshold; pip's brief helpers (rustc --version), if
+    # sampling caught them in one run and not the other, are low and say why
+    for finding in json.loads(out.read_text())["findings"]:
+        assert finding["severity"] == "low" and "short-lived" in finding["message"], finding
 
 
 def test_a_run_that_starts_something_new_is_reported(

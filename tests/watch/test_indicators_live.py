@@ -198,3 +198,15 @@ def test_the_command_itself_may_keep_a_core_busy(watch: Runner, tmp_path: Path) 
     )
     assert done.code == 0, done.err
     assert "watch-sustained-cpu" not in rules_in(findings(out))
+
+
+def test_a_process_that_execs_a_miner_later_is_seen_again(watch: Runner, tmp_path: Path) -> None:
+    miner = tmp_path / "xmrig"
+    shutil.copy(SH, miner)
+    out = tmp_path / "r.json"
+    # the command itself is a shell for half a second (sampled as sh), then becomes the miner
+    script = f'sleep 0.5; exec {miner} -c "sleep 1; exit 0" xmrig {MINER_ARGS}'
+    done = watch("--format", "json", "-o", str(out), "--", SH, "-c", script)
+    assert done.code == 1, done.err
+    named = [f for f in findings(out) if "named xmrig" in str(f["message"])]
+    assert named and named[0]["severity"] == "critical"

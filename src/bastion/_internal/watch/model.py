@@ -24,6 +24,7 @@ class ProcessSeen:
     parent_name: str = ""
     outlived: bool = False  # still running after the command exited
     samples: int = 1  # how many samples saw it alive (1: it lived less than two intervals)
+    ended_exec: bool = False  # the process went on to run another program
 
     @property
     def shown(self) -> str:

@@ -68,6 +68,7 @@ class Sampler:
         self.findings: list[Finding] = []
         self.untracked: set[tuple[int, float]] = set()  # processes past max_processes
         self.by_pid: dict[int, _Tracked] = {}
+        self.images: list[ProcessSeen] = []  # programs a process ran before an exec
         self.samples = 0
 
     def sample(self, now: float) -> list[Finding]:
@@ -82,10 +83,15 @@ class Sampler:
                     key = (handle.pid, handle.create_time())
                     current.add(key)
                     tracked = self.tracked.get(key)
-                    if tracked is None:
+                    if tracked is not None and _safe(handle.name, "") != tracked.seen.name:
+                        # the process exec-ed another program since it was first seen
+                        if len(self.images) < self.settings.max_processes:
+                            self.images.append(replace(tracked.seen, ended_exec=True))
+                        tracked = self._track(handle, key, elapsed, new, tracked)
+                    elif tracked is None:
                         tracked = self._track(handle, key, elapsed, new)
-                        if tracked is None:
-                            continue
+                    if tracked is None:
+                        continue
                     self._cpu(tracked, handle, elapsed, new)
                 self._connections(tracked, handle, new)
             except psutil.Error:
@@ -112,8 +118,9 @@ class Sampler:
         return marked
 
     def processes(self) -> tuple[ProcessSeen, ...]:
-        """Every process seen, in order of appearance."""
-        return tuple(sorted((t.seen for t in self.tracked.values()), key=lambda p: p.first_seen))
+        """Every process seen (each program a process exec-ed), in order of appearance."""
+        every = [*self.images, *(t.seen for t in self.tracked.values())]
+        return tuple(sorted(every, key=lambda p: p.first_seen))
 
     def _track(
         self,
@@ -121,8 +128,9 @@ class Sampler:
         key: tuple[int, float],
         elapsed: float,
         new: list[Finding],
+        previous: _Tracked | None = None,
     ) -> _Tracked | None:
-        if len(self.tracked) >= self.settings.max_processes:
+        if previous is None and len(self.tracked) >= self.settings.max_processes:
             self.untracked.add(key)
             return None
         name = _safe(handle.name, "")
@@ -145,6 +153,8 @@ class Sampler:
             samples=0,  # counted by each sample, this one included
         )
         tracked = _Tracked(seen, handle)
+        if previous is not None:  # the same process: its CPU history goes on
+            tracked.history = previous.history
         self.tracked[key] = tracked
         self.by_pid[handle.pid] = tracked
         found = indicators.miner(seen)

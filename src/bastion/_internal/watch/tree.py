@@ -14,7 +14,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import psutil  # type: ignore[import-untyped,unused-ignore]
@@ -35,48 +35,103 @@ def become_subreaper() -> bool:
 
 
 def descendants(exclude: frozenset[int] = frozenset()) -> list[psutil.Process]:
-    """Every descendant of this process, but those below a child in ``exclude``.
-
-    One pass over the process table per call (``/proc/*/stat`` on Linux), so a
-    tree of thousands costs one scan, not one per process.
-    """
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parent_map().items():
-        children.setdefault(ppid, []).append(pid)
+    """Every descendant of this process, but those below a child in ``exclude``."""
+    me = os.getpid()
+    walk = _children_files if _CHILDREN_FILES else _TABLE.children()
     found = []
-    pending = [p for p in children.get(os.getpid(), []) if p not in exclude]
+    pending = [p for p in walk(me) if p not in exclude]
+    seen: set[int] = set()
     while pending:
         pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
         try:
             found.append(psutil.Process(pid))
         except psutil.Error:
             continue
-        pending.extend(children.get(pid, []))
+        pending.extend(walk(pid))
+    _TABLE.tree = seen
     return found
 
 
-def parent_map() -> dict[int, int]:
-    """pid -> parent pid of every process (``/proc`` on Linux, psutil elsewhere)."""
-    if not Path("/proc/self/stat").exists():
-        mapping: dict[int, int] = {}
-        for process in psutil.process_iter(["ppid"]):
-            ppid = process.info.get("ppid")
-            if isinstance(ppid, int):
-                mapping[process.pid] = ppid
-        return mapping
-    mapping = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
+_CHILDREN_FILES = Path(f"/proc/{os.getpid()}/task/{os.getpid()}/children").exists()
+
+
+def _children_files(pid: int) -> list[int]:
+    """The children of ``pid``: those of each of its threads (``CONFIG_PROC_CHILDREN``)."""
+    found: list[int] = []
+    try:
+        tasks = [entry.name for entry in os.scandir(f"/proc/{pid}/task")]
+    except OSError:
+        return found
+    for task in tasks:
         try:
-            with Path(f"/proc/{entry.name}/stat").open("rb") as handle:
-                data = handle.read(4096)
-        except OSError:
+            with Path(f"/proc/{pid}/task/{task}/children").open("rb") as handle:
+                found.extend(int(p) for p in handle.read().split())
+        except (OSError, ValueError):
             continue
-        fields = data[data.rfind(b")") + 2 :].split(b" ", 2)
-        if len(fields) >= 2 and fields[1].isdigit():
-            mapping[int(entry.name)] = int(fields[1])
-    return mapping
+    return found
+
+
+class _ProcessTable:
+    """Parent links of every process, read incrementally.
+
+    Each call lists ``/proc`` (one directory read) but reads ``stat`` only
+    for pids not seen before and for the watched tree (whose parents change
+    when an orphan is adopted). A process outside the tree never becomes
+    part of it, so its cached parent is enough (a pid reused between two
+    samples would need the kernel to wrap its pid counter in one interval).
+    Without ``/proc`` psutil reads the whole table.
+    """
+
+    def __init__(self) -> None:
+        self.parents: dict[int, int] = {}
+        self.tree: set[int] = set()
+
+    def children(self) -> Callable[[int], list[int]]:
+        links: dict[int, list[int]] = {}
+        for pid, ppid in self.refresh().items():
+            links.setdefault(ppid, []).append(pid)
+        return lambda pid: links.get(pid, [])
+
+    def refresh(self) -> dict[int, int]:
+        if not _PROC.is_dir():
+            self.parents = {
+                p.pid: p.info["ppid"]
+                for p in psutil.process_iter(["ppid"])
+                if isinstance(p.info.get("ppid"), int)
+            }
+            return self.parents
+        me = os.getpid()
+        current: dict[int, int] = {}
+        for entry in os.scandir(_PROC):
+            if not entry.name.isdigit():
+                continue
+            pid = int(entry.name)
+            known = self.parents.get(pid)
+            if known is not None and pid not in self.tree and known != me:
+                current[pid] = known
+                continue
+            ppid = _parent_of(pid)
+            if ppid is not None:
+                current[pid] = ppid
+        self.parents = current
+        return current
+
+
+def _parent_of(pid: int) -> int | None:
+    try:
+        with Path(f"/proc/{pid}/stat").open("rb") as handle:
+            data = handle.read(4096)
+    except OSError:
+        return None
+    fields = data[data.rfind(b")") + 2 :].split(b" ", 2)
+    return int(fields[1]) if len(fields) >= 2 and fields[1].isdigit() else None
+
+
+_PROC = Path("/proc")
+_TABLE = _ProcessTable()
 
 
 # pid -> wait status of every child this process reaped (the command's among them)
