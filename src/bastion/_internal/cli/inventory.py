@@ -11,6 +11,8 @@ from bastion._internal.cli.common import EXIT_USAGE
 from bastion._internal.cli.db import DATABASE
 from bastion._internal.errors import BastionError, UsageError
 
+MAX_TOKEN_FILE_BYTES = 4096
+
 
 @click.group()
 def inventory() -> None:
@@ -52,7 +54,7 @@ def inventory_ingest(
     kept, and the exit code is 3 when any was refused.
     """
     from bastion._internal.inputs.common import parse_timestamp
-    from bastion._internal.inventory.store import Inventory, components_of
+    from bastion._internal.inventory.store import Inventory, check_name, components_of
     from bastion._internal.sbom.read import read_sbom
 
     if manifest is not None:
@@ -62,6 +64,8 @@ def inventory_ingest(
         return
     if sbom_file is None or not service or not release:
         raise click.UsageError("give SBOM_FILE with --service and --release, or --manifest")
+    check_name("service", service)
+    check_name("release", release)
     when = None
     if released_at is not None:
         when = parse_timestamp(released_at)
@@ -194,17 +198,18 @@ def inventory_serve(
     import os
 
     try:
-        import uvicorn
-
+        from bastion._internal.hardened_server import serve
         from bastion._internal.inventory.server import create_app
     except ImportError:
         raise UsageError(
             "'bastion inventory serve' needs: pip install 'bastion[server,inventory]'"
         ) from None
     from bastion._internal.inventory.store import Inventory
+    from bastion._internal.safe_read import read_text
 
+    # One line, exit 3 for a token file that is unreadable (mode 000), not UTF-8 or not text.
     token = (
-        token_file.read_text(encoding="utf-8").strip()
+        read_text(token_file, limit=MAX_TOKEN_FILE_BYTES).strip()
         if token_file is not None
         else os.environ.get("BASTION_INVENTORY_TOKEN", "")
     )
@@ -212,4 +217,4 @@ def inventory_serve(
         raise click.UsageError("no bearer token: use --token-file or BASTION_INVENTORY_TOKEN")
     app = create_app(Inventory(db), token, advisory_db)
     click.echo(f"bastion: inventory on http://{host}:{port}/v1/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    serve(app, host, port)  # header/body deadlines, per-client and total connection limits

@@ -11,7 +11,22 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from bastion._internal.errors import UsageError
 from bastion._internal.inputs.common import canonical
-from bastion._internal.inventory.store import Hit, Inventory
+from bastion._internal.inventory.store import Hit, Inventory, check_query
+from bastion._internal.report.common import printable
+
+MAX_CELL = 60  # characters of a table cell: a long name is cut, not padded into every row
+
+
+class UnknownAdvisoryError(UsageError):
+    """No advisory (or alias) of that id in the advisory database."""
+
+    def __init__(self, advisory_id: str, db_path: Path) -> None:
+        self.advisory_id = advisory_id
+        super().__init__(f"no advisory {advisory_id!r} in the advisory database ({db_path})")
+
+    def public(self) -> str:
+        """The message without the database's path, for clients of a server."""
+        return f"no advisory {self.advisory_id!r} in the advisory database"
 
 
 def by_requirement(inventory: Inventory, text: str, latest_only: bool) -> list[Hit]:
@@ -43,6 +58,7 @@ def by_advisory(
         open_database,
     )
 
+    check_query("advisory id", advisory_id)
     path = db_path or default_db_path()
     ensure_database(path)
     db = open_database(path)
@@ -57,7 +73,7 @@ def by_advisory(
     finally:
         db.close()
     if row is None:
-        raise UsageError(f"no advisory {advisory_id!r} in the advisory database ({path})")
+        raise UnknownAdvisoryError(advisory_id, path)
     warnings = ParseWarnings()
     advisory = parse_record(json.loads(row[0]), warnings)
     if advisory is None:
@@ -107,19 +123,26 @@ def render(hits: list[Hit], fmt: str) -> str:
         return buffer.getvalue()
     if not data:
         return "no match\n"
-    widths = {c: max(len(c), *(len(str(r[c] or "")) for r in data)) for c in COLUMNS if c != "purl"}
+    shown = [{c: _cell(row[c]) for c in COLUMNS if c != "purl"} for row in data]
+    widths = {c: max(len(c), *(len(r[c]) for r in shown)) for c in shown[0]}
     lines = ["  ".join(c.ljust(widths[c]) for c in widths)]
-    for row in data:
-        lines.append(
-            "  ".join(str(row[c] if row[c] is not None else "").ljust(widths[c]) for c in widths)
-        )
+    for cells in shown:
+        lines.append("  ".join(cells[c].ljust(widths[c]) for c in widths))
     services = len({h.service for h in hits})
     lines.append(f"{len(hits)} match(es) in {services} service(s)")
     return "\n".join(lines) + "\n"
 
 
+def _cell(value: object) -> str:
+    """A table cell: control characters shown escaped, at most ``MAX_CELL`` characters."""
+    text = printable(str(value if value is not None else ""))
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
 def _csv_safe(value: object) -> object:
-    """Keep a spreadsheet from running a cell that starts like a formula."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+    """Keep a spreadsheet from running a cell that starts like a formula; escape controls."""
+    if not isinstance(value, str):
+        return value
+    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        value = "'" + value
+    return printable(value)

@@ -8,7 +8,14 @@
   releases that ship a version the advisory (or an alias) affects.
 
 Every request needs ``Authorization: Bearer TOKEN`` (compared in constant
-time); errors are JSON with a message, never a traceback. Needs the server
+time); errors are JSON with a message, never a traceback. Service and
+release names are checked before the body is read (at most 200 printable
+characters); the body streams into a buffer bounded by ``MAX_SBOM_BYTES``
+and is read, element counts first, in a worker thread, at most
+``PARSERS`` uploads at a time, so a large upload neither blocks other
+requests nor multiplies its memory by the number of clients. A client that
+hangs up mid-upload is let go without a traceback. Serve it with
+``hardened_server.serve`` (deadlines, per-client limits). Needs the server
 and inventory extras.
 """
 
@@ -18,20 +25,34 @@ import hmac
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bastion._internal.errors import BastionError, InputError, UsageError
 from bastion._internal.inputs.common import parse_timestamp
-from bastion._internal.inventory.query import by_advisory, by_requirement, rows
-from bastion._internal.inventory.store import Inventory, components_of
+from bastion._internal.inventory.query import (
+    UnknownAdvisoryError,
+    by_advisory,
+    by_requirement,
+    rows,
+)
+from bastion._internal.inventory.store import (
+    Inventory,
+    StoredComponent,
+    check_name,
+    components_of,
+)
+from bastion._internal.report.common import printable
 from bastion._internal.sbom.read import read_sbom
 
 MAX_SBOM_BYTES = 64 * 1024 * 1024
 MIN_TOKEN_LENGTH = 16
+PARSERS = 2  # uploads read at the same time; the others wait their turn
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -47,6 +68,7 @@ class InventoryApi:
         self.inventory = inventory
         self.token = token.encode()
         self.advisory_db = advisory_db
+        self._parsers = anyio.CapacityLimiter(PARSERS)
 
     def _allowed(self, request: Request) -> bool:
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
@@ -61,30 +83,38 @@ class InventoryApi:
         release = request.query_params.get("release", "")
         if not service or not release:
             return _error(400, "service and release are required query parameters")
+        try:  # before a byte of the body is read
+            check_name("service", service)
+            check_name("release", release)
+        except UsageError as exc:
+            return _error(400, str(exc))
         when = None
         if "released_at" in request.query_params:
             when = parse_timestamp(request.query_params["released_at"])
             if when is None:
                 return _error(400, "released_at is not a date or time")
+        declared = request.headers.get("content-length", "0")
+        if not declared.isascii() or not declared.isdigit() or int(declared) > MAX_SBOM_BYTES:
+            return _error(413, f"an SBOM is at most {MAX_SBOM_BYTES // 2**20} MiB")
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_SBOM_BYTES:
-                return _error(413, f"an SBOM is at most {MAX_SBOM_BYTES // 2**20} MiB")
         try:
-            text = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
-            return _error(400, "the SBOM is not UTF-8 text")
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > MAX_SBOM_BYTES:
+                    return _error(413, f"an SBOM is at most {MAX_SBOM_BYTES // 2**20} MiB")
+        except ClientDisconnect:
+            return Response(status_code=400)  # the client hung up: nobody reads this
         try:
-            components = components_of(read_sbom(Path("<upload>"), text))
+            components = await anyio.to_thread.run_sync(_components, body, limiter=self._parsers)
+            del body
             count = await run_in_threadpool(
                 self.inventory.ingest, service, release, components, when
             )
         except InputError as exc:
-            return _error(400, exc.message)
+            return _error(400, printable(exc.message))
         except UsageError as exc:
             status = 409 if "already in the inventory" in str(exc) else 400
-            return _error(status, str(exc))
+            return _error(status, printable(str(exc)))
         return JSONResponse(
             {"service": service, "release": release, "stored": count}, status_code=201
         )
@@ -115,8 +145,10 @@ class InventoryApi:
             found, hits = await run_in_threadpool(
                 by_advisory, self.inventory, wanted, self.advisory_db, latest
             )
+        except UnknownAdvisoryError as exc:
+            return _error(404, exc.public())  # not the server's database path
         except UsageError as exc:
-            return _error(404, str(exc))
+            return _error(400, str(exc))
         services: dict[str, list[str]] = {}
         for hit in hits:
             services.setdefault(hit.service, [])
@@ -124,6 +156,15 @@ class InventoryApi:
                 services[hit.service].append(hit.release)
         payload: dict[str, Any] = {"advisory": found, "services": services, "matches": rows(hits)}
         return JSONResponse(payload)
+
+
+def _components(body: bytearray) -> list[StoredComponent]:
+    """The components of an uploaded SBOM (``InputError`` when it cannot be read)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError("<upload>", "the SBOM is not UTF-8 text") from None
+    return components_of(read_sbom(Path("<upload>"), text))
 
 
 def create_app(inventory: Inventory, token: str, advisory_db: Path | None = None) -> Starlette:

@@ -26,6 +26,8 @@ RELEASES_PER_TRANSACTION = 1_000  # and at most this many releases (bounded IN l
 KNOWN_ARTIFACTS = 500_000  # artifact ids remembered across transactions
 LOOKUP_BATCH = 500  # purls per IN (...) lookup
 MAX_PREFIX_END = "\U0010ffff"
+MAX_NAME = 200  # characters of a service or release name (one was 100,000 and a table 23 GB)
+MAX_TEXT = 2_000  # characters of a stored purl, name or version, or of a query value
 _NO_TIME = datetime.min.replace(tzinfo=UTC)  # sorts releases without a time by id alone
 
 
@@ -310,8 +312,9 @@ class Inventory:
         latest flags of the services it touched are set. The ids learnt on
         the way (artifacts, services) are remembered only once it commits.
         """
-        if any(not i.service.strip() or not i.release.strip() for i in batch):
-            raise UsageError("--service and --release must not be empty")
+        for item in batch:
+            check_name("service", item.service)
+            check_name("release", item.release)
         pending = _Pending()
         with self._writing() as connection:
             if connection.dialect.name == "postgresql":
@@ -555,6 +558,7 @@ class Inventory:
 
     def by_purl_prefix(self, prefix: str, latest_only: bool) -> list[Hit]:
         """Components whose purl starts with ``prefix`` (an index range scan)."""
+        check_query("purl prefix", prefix)
         purl = self.artifacts.c.purl
         return self._hits((purl >= prefix) & (purl < prefix + MAX_PREFIX_END), latest_only)
 
@@ -562,6 +566,7 @@ class Inventory:
         """Components carrying a hash (hex, any algorithm)."""
         import sqlalchemy as sa
 
+        check_query("hash", value)
         h = self.hashes
         matching = sa.select(h.c.artifact_id).where(h.c.value == value.lower())
         return self._hits(self.artifacts.c.id.in_(matching), latest_only)
@@ -686,6 +691,37 @@ def _safe(url: str) -> str:
     return url
 
 
+def _text_problem(value: str, limit: int) -> str | None:
+    """Why ``value`` cannot be stored or looked up on both engines, or ``None``."""
+    if len(value) > limit:
+        return f"is longer than {limit} characters"
+    if "\x00" in value:
+        return "holds a NUL character"  # PostgreSQL text cannot
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "is not valid Unicode (a lone surrogate)"
+    return None
+
+
+def check_name(kind: str, value: str) -> None:
+    """A service or release name: 1 to ``MAX_NAME`` printable characters (``UsageError``)."""
+    if not value.strip():
+        raise UsageError(f"the {kind} name must not be empty")
+    problem = _text_problem(value, MAX_NAME)
+    if problem is None and not value.isprintable():
+        problem = "holds control characters"
+    if problem is not None:
+        raise UsageError(f"the {kind} name {problem}")
+
+
+def check_query(kind: str, value: str) -> None:
+    """A value to look up: bounded, no NUL, no lone surrogate (``UsageError``)."""
+    problem = _text_problem(value, MAX_TEXT)
+    if problem is not None:
+        raise UsageError(f"the {kind} {problem}")
+
+
 def _reason(exc: Exception) -> str:
     return str(getattr(exc, "orig", exc)).strip().splitlines()[0][:300]
 
@@ -709,6 +745,12 @@ def components_of(document: Any) -> list[StoredComponent]:
             ) from None
         name = canonical(purl.name) if purl.type == "pypi" else purl.name.lower()
         version = component.version or purl.version or ""
+        texts = [("purl", component.purl), ("name", name), ("version", version)]
+        texts += [("hash", text) for digest in component.hashes for text in digest]
+        for field, value in texts:
+            problem = _text_problem(value, MAX_TEXT)
+            if problem is not None:
+                raise InputError(document.path, f"component {component.name!r}: {field} {problem}")
         stored.append(
             StoredComponent(
                 name=name,
