@@ -167,6 +167,20 @@ PATHS = (
 )
 
 
+def _in_process(folders: list[Path], runs: int) -> list[float]:
+    """The audit itself: every repository of the corpus in this process, per run."""
+    from bastion._internal.workflows.audit import audit_repository
+
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for folder in folders:
+            own = ACTIONS / folder.name
+            audit_repository(folder, actions_dirs=(own if own.is_dir() else ACTIONS / "default",))
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--zizmor", default="/tmp/zz/bin/zizmor")  # noqa: S108 (a throwaway venv)
@@ -186,6 +200,7 @@ def main() -> None:
             results["zizmor"][folder.name] = found
         for tool, value in total.items():
             times[tool].append(value)
+    in_process = _in_process(folders, args.runs)
     files = sum(1 for f in folders for p in (f / ".github" / "workflows").glob("*.y*ml"))
     print(f"{len(folders)} repositories, {files} workflow files, {args.runs} runs")
     for tool, values in times.items():
@@ -194,6 +209,11 @@ def main() -> None:
             f"(min {min(values):.2f}, max {max(values):.2f}) for the corpus, one process "
             "per repository"
         )
+    print(
+        f"bastion in one process (audit_repository per repository, no CLI start-up): median "
+        f"{statistics.median(in_process):.2f} s (min {min(in_process):.2f}, "
+        f"max {max(in_process):.2f})"
+    )
     print("\nfindings per rule (bastion / zizmor):")
     counts = {tool: Counter(r for f in results[tool].values() for r, *_ in f) for tool in results}
     for rule in sorted(set(counts["bastion"]) | set(counts["zizmor"])):
