@@ -385,3 +385,31 @@ def test_the_if_of_a_calling_step_or_job_gates_what_it_calls(tmp_path: Path) -> 
         (("action.yml", 4), Severity.CRITICAL),
     ]
     assert "./.github/actions/act (.github/workflows/w.yml:9)" in found[0].message
+
+
+def test_reusable_workflow_reported_while_one_caller_leaves_the_default(tmp_path: Path) -> None:
+    called = """\
+    on: workflow_call
+    jobs:
+      t:
+        runs-on: ubuntu-latest
+        steps:
+          - run: make test
+    """
+    limited = """\
+    on: push
+    permissions: {}
+    jobs:
+      c:
+        uses: ./.github/workflows/called.yml
+    """
+    open_caller = """\
+    on: push
+    jobs:
+      c:
+        uses: ./.github/workflows/called.yml
+    """
+    only_limited = audit(tmp_path / "a", {"called.yml": called, "a.yml": limited})
+    assert [where(f) for f in of_rule(only_limited, "excessive-permissions")] == []
+    both = audit(tmp_path / "b", {"called.yml": called, "a.yml": limited, "b.yml": open_caller})
+    assert ("called.yml", 3) in [where(f) for f in of_rule(both, "excessive-permissions")]
