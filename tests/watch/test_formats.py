@@ -48,3 +48,13 @@ def test_markdown_and_text_carry_the_evidence(
     assert "watch-dropped-binary" in text.err
     assert "No lockfile" not in text.err  # the watch reads no dependency files
     assert text.err.strip().splitlines()[-1].startswith("bastion watch: ")
+
+
+def test_hostile_command_lines_cannot_write_to_the_terminal(watch: Runner, tmp_path: Path) -> None:
+    miner = tmp_path / "xmrig"
+    shutil.copy(SH, miner)
+    escape = "\x1b]0;owned\x07\x1b[2J"  # a title change and a screen clear
+    done = watch("--", SH, "-c", f'{miner} -c "sleep 0.5; exit 0" "{escape}" --donate-level 1')
+    assert done.code == 1
+    assert "\x1b" not in done.err and "\x07" not in done.err
+    assert "watch-miner" in done.err

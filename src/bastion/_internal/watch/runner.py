@@ -61,11 +61,15 @@ def watch(command: Sequence[str], settings: WatchSettings) -> WatchRun:
         started_clock=started_clock,
         exclude=before,
     )
-    with _forward_signals(child.pid, before):
-        status, killed, stopped = _follow(child, sampler, settings, started_clock)
-    # the command has ended: what is still running outlived it
-    sampler.sample(time.monotonic())
-    leftover = _leftovers(sampler, before, settings.grace)
+    try:
+        with _forward_signals(child.pid, before):
+            status, killed, stopped = _follow(child, sampler, settings, started_clock)
+        # the command has ended: what is still running outlived it
+        sampler.sample(time.monotonic())
+        leftover = _leftovers(sampler, before, settings.grace)
+    except BaseException:  # a bug or an interrupt in the watch: never leave the tree running
+        tree.stop_tree(before)
+        raise
     findings = list(sampler.findings)
     for process in sampler.mark_outlived(leftover):
         findings.append(indicators.outlived(process))
