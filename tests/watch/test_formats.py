@@ -58,3 +58,21 @@ def test_hostile_command_lines_cannot_write_to_the_terminal(watch: Runner, tmp_p
     assert done.code == 1
     assert "\x1b" not in done.err and "\x07" not in done.err
     assert "watch-miner" in done.err
+
+
+def test_trace_records_every_process_with_its_parent(watch: Runner, tmp_path: Path) -> None:
+    trace = tmp_path / "trace.json"
+    script = f"{SLEEP} 0.4 & {SLEEP} 0.5; wait"
+    done = watch("--trace", str(trace), "--", SH, "-c", script)
+    assert done.code == 0, done.err
+    data = json.loads(trace.read_text())
+    assert data["bastion-watch-trace"] == 1 and data["exit_code"] == 0
+    assert data["command"] == [SH, "-c", script]
+    processes = data["processes"]
+    (shell,) = [p for p in processes if p["cmdline"] == [SH, "-c", script]]
+    sleeps = [p for p in processes if p["name"] == "sleep" and not p["ended_exec"]]
+    assert sorted(p["cmdline"][-1] for p in sleeps) == ["0.4", "0.5"]
+    assert all(p["ppid"] == shell["pid"] and p["parent_name"] == "sh" for p in sleeps)
+    assert all(p["exe"].endswith("/sleep") and p["started"] > 0 for p in sleeps)
+    assert data["samples"] >= 3 and data["interval_seconds"] == 0.1
+    assert data["connections"] == [] and data["findings"] == []

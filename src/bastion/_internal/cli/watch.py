@@ -51,6 +51,11 @@ _SEVERITIES = ["info", "low", "medium", "high", "critical"]
     type=click.Path(path_type=Path, dir_okay=False),
     help="Report every executable and destination this baseline does not have.",
 )
+@click.option(
+    "--trace",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write every process and connection seen as JSON (for the record).",
+)
 @click.option("--no-network", is_flag=True, help="The step declares no connections at all.")
 @click.option(
     "--allow-connect",
@@ -103,6 +108,7 @@ def watch(
     interval: float,
     record: Path | None,
     baseline: Path | None,
+    trace: Path | None,
     no_network: bool,
     allowed: tuple[str, ...],
     cpu_window: float,
@@ -139,7 +145,7 @@ def watch(
     from bastion._internal.watch.runner import CommandNotStartedError
     from bastion._internal.watch.runner import watch as run_watched
 
-    for target in (record, output):
+    for target in (record, output, trace):
         if target is not None and not target.absolute().parent.is_dir():
             raise UsageError(f"{target}: folder {target.absolute().parent} does not exist")
     settings = WatchSettings(
@@ -165,6 +171,10 @@ def watch(
         if settings.baseline is not None:
             learned = merge(settings.baseline, learned)
         write_baseline(record, learned, run.command)
+    if trace is not None:
+        from bastion._internal.watch.trace import write_trace
+
+        write_trace(trace, run)
     report = to_report(run, threshold)
     text = renderer(fmt)(report, False)
     if output is not None:
