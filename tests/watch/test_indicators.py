@@ -116,8 +116,7 @@ def test_connections_declared_undeclared_and_evidence() -> None:
     assert indicators.connection(seen, no_network=False, allowed=frozenset({"10.0.0.9"})) is None
     other = indicators.connection(seen, no_network=False, allowed=frozenset({"10.0.0.9:443"}))
     assert other is not None and other.severity is Severity.HIGH
-    evidence = indicators.connection(seen, no_network=False, allowed=frozenset())
-    assert evidence is not None and evidence.severity is Severity.INFO
+    assert indicators.connection(seen, no_network=False, allowed=frozenset()) is None
     six = ConnectionSeen(7, "p", "tcp", "::1", 443, "SYN_SENT")
     assert six.destination == "[::1]:443"
 

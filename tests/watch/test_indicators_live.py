@@ -111,19 +111,19 @@ def _connect_script(port: int) -> str:
     )
 
 
-def test_a_connection_is_evidence_by_default(
+def test_an_undeclared_step_lists_its_destinations_without_findings(
     watch: Runner, tmp_path: Path, listener: socket.socket
 ) -> None:
     port = listener.getsockname()[1]
-    out = tmp_path / "r.json"
-    done = watch(
-        "--format", "json", "-o", str(out), "--", sys.executable, "-c", _connect_script(port)
-    )
+    out, trace = tmp_path / "r.json", tmp_path / "t.json"
+    args = ("--format", "json", "-o", str(out), "--trace", str(trace))
+    done = watch(*args, "--", sys.executable, "-c", _connect_script(port))
     assert done.code == 0, done.err
-    (seen,) = [f for f in findings(out) if f["rule_id"] == "watch-connection"]
-    assert seen["severity"] == "info"
-    assert f"tcp 127.0.0.1:{port}" in str(seen["message"])
-    assert "1 destination(s)" in done.err
+    assert findings(out) == []  # nothing was declared, so nothing is undeclared
+    assert f"1 destination(s) (127.0.0.1:{port})" in done.err
+    (seen,) = json.loads(trace.read_text())["connections"]
+    assert seen["destination"] == f"127.0.0.1:{port}" and seen["protocol"] == "tcp"
+    assert seen["process"].startswith("python") and seen["status"] == "ESTABLISHED"
 
 
 def test_a_connection_in_a_step_declared_offline_fails(

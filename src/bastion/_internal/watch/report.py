@@ -71,6 +71,10 @@ def detail(run: WatchRun) -> str:
         f"{destinations} destination(s), {run.samples} sample(s) every "
         f"{run.interval * 1000:.0f} ms; detects, does not prevent"
     )
+    if run.connections:
+        shown = sorted({c.destination for c in run.connections})
+        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        text += f" ({', '.join(shown[:5])}{more})"
     if run.stopped:
         text += f"; stopped {run.stopped} process(es)"
     if run.incomplete:

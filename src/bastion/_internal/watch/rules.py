@@ -60,14 +60,6 @@ RULES = {
             Severity.HIGH,
         ),
         _rule(
-            "watch-connection",
-            "Connection",
-            "A destination the run connected to (evidence)",
-            "Declare the step's destinations (--allow-connect, --no-network) or record a "
-            "baseline so that a new one is a finding.",
-            Severity.INFO,
-        ),
-        _rule(
             "watch-sustained-cpu",
             "SustainedCpu",
             "Near-full CPU sustained in a process that is not a known build tool",
