@@ -131,3 +131,26 @@ def test_connections_per_client_are_bounded() -> None:
                 sock.close()
         time.sleep(0.3)  # the held ones are gone: the address may connect again
         assert _get(port).startswith(b"HTTP/1.1 200")
+
+
+def test_oversized_headers_are_refused() -> None:
+    limits = ServerLimits(max_header_bytes=4096)
+    with running(APP, limits) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * 10_000 + b"\r\n\r\n")
+        sock.settimeout(10)
+        assert sock.recv(4096).startswith(b"HTTP/1.1 431")
+    with running(APP, limits) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nhost: x\r\n")
+        for _ in range(50):  # a byte-at-a-time header grows past the bound too
+            sock.sendall(b"x-h: " + b"a" * 100 + b"\r\n")
+        sock.settimeout(10)
+        assert _response(sock).startswith(b"HTTP/1.1 431")
+
+
+def test_a_large_body_in_the_first_packet_is_not_taken_for_headers() -> None:
+    limits = ServerLimits(max_header_bytes=4096)
+    body = b"x" * 200_000
+    with running(APP, limits) as port, socket.create_connection(("127.0.0.1", port)) as sock:
+        head = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: %d\r\n\r\n" % len(body)
+        sock.sendall(head + body)
+        assert _response(sock).endswith(b'{"size":200000}')

@@ -10,11 +10,13 @@ uvicorn an HTTP protocol (h11) that adds, per connection:
 - a body deadline: the whole body within ``body_timeout`` seconds of the
   headers; a late connection is closed, and the handler reading the body sees
   a disconnect;
+- a header bound: at most ``max_header_bytes`` before the headers end (``431``,
+  closed), whether they arrive in one packet or a byte at a time;
 - a per-client bound: at most ``per_client`` open connections from one
   address; the next one gets ``429`` and is closed;
 
-and sets uvicorn's own bounds: ``max_connections`` in all (``503`` beyond),
-headers of at most ``max_header_bytes``, and a short keep-alive. Handlers
+and sets uvicorn's own bounds: ``max_connections`` in all (``503`` beyond)
+and a short keep-alive. Handlers
 keep their own body-size limits and run slow work off the event loop.
 """
 
@@ -42,12 +44,17 @@ class ServerLimits:
     keep_alive: float = 5.0
 
 
-_TOO_MANY_BODY = b'{"error": "too many connections from this host"}'
-_TOO_MANY = (
-    b"HTTP/1.1 429 Too Many Requests\r\ncontent-type: application/json\r\nconnection: close\r\n"
-    + b"content-length: %d\r\n\r\n" % len(_TOO_MANY_BODY)
-    + _TOO_MANY_BODY
-)
+def _refusal(status: bytes, message: bytes) -> bytes:
+    """A whole HTTP/1.1 response that closes the connection, written before any request runs."""
+    body = b'{"error": "' + message + b'"}'
+    return (
+        b"HTTP/1.1 " + status + b"\r\ncontent-type: application/json\r\nconnection: close\r\n"
+        b"content-length: %d\r\n\r\n" % len(body) + body
+    )
+
+
+_TOO_MANY = _refusal(b"429 Too Many Requests", b"too many connections from this host")
+_HEADERS_TOO_LARGE = _refusal(b"431 Request Header Fields Too Large", b"headers too large")
 
 
 def guarded_protocol(limits: ServerLimits) -> type[H11Protocol]:
@@ -58,6 +65,21 @@ def guarded_protocol(limits: ServerLimits) -> type[H11Protocol]:
         _guard: asyncio.TimerHandle | None = None
         _phase = ""
         _counted: str | None = None
+        _header_bytes = 0
+        _tail = b""
+
+        def data_received(self, data: bytes) -> None:
+            if self._phase == "headers":  # count up to the blank line: a body may follow
+                window = self._tail + data
+                end = window.find(b"\r\n\r\n")
+                self._header_bytes += len(data) if end < 0 else max(0, end + 4 - len(self._tail))
+                self._tail = window[-3:]
+                if self._header_bytes > limits.max_header_bytes:
+                    self._disarm()
+                    self.transport.write(_HEADERS_TOO_LARGE)
+                    self.transport.close()
+                    return
+            super().data_received(data)
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -94,6 +116,7 @@ def guarded_protocol(limits: ServerLimits) -> type[H11Protocol]:
         def _arm(self, phase: str, seconds: float) -> None:
             self._disarm()
             self._phase = phase
+            self._header_bytes, self._tail = 0, b""
             self._guard = self.loop.call_later(seconds, self._late)
 
         def _disarm(self) -> None:
