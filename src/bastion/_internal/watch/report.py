@@ -65,16 +65,16 @@ def exit_code(run: WatchRun, fail_on: Severity) -> int:
 def detail(run: WatchRun) -> str:
     """One line on what was watched (detects, does not prevent)."""
     how = _ended(run)
-    destinations = len({c.destination for c in run.connections})
+    shown = sorted({c.destination for c in run.connections})
+    listed = ""
+    if shown:
+        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        listed = f" ({', '.join(shown[:5])}{more})"
     text = (
         f"{_command(run)} {how} after {run.duration:.1f} s; {len(run.processes)} process(es), "
-        f"{destinations} destination(s), {run.samples} sample(s) every "
+        f"{len(shown)} destination(s){listed}, {run.samples} sample(s) every "
         f"{run.interval * 1000:.0f} ms; detects, does not prevent"
     )
-    if run.connections:
-        shown = sorted({c.destination for c in run.connections})
-        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
-        text += f" ({', '.join(shown[:5])}{more})"
     if run.stopped:
         text += f"; stopped {run.stopped} process(es)"
     if run.incomplete:
