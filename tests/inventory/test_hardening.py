@@ -284,3 +284,17 @@ def test_dropped_upload_logs_no_traceback(served: tuple[str, int]) -> None:
     time.sleep(0.5)
     assert call(f"{base}/v1/components?purl_prefix=pkg:")[0] == 200
     # and the fixture finds no ClientDisconnect traceback in the server's stderr
+
+
+def test_manifest_refusals_on_stderr_are_escaped(tmp_path: Path) -> None:
+    (tmp_path / "m.csv").write_text("sbom,service,release\nevil\x1b[2J\x07.json,api,1\n")
+    code, _, err = run_cli(
+        "inventory",
+        "ingest",
+        "--manifest",
+        str(tmp_path / "m.csv"),
+        "--db",
+        str(tmp_path / "i.sqlite"),
+    )
+    assert code == 3 and "evil\\x1b[2J\\x07.json" in err  # named, escaped
+    assert "\x1b" not in err and "\x07" not in err

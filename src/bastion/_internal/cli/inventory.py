@@ -112,8 +112,10 @@ def _ingest_manifest(manifest: Path, db: str | None) -> None:
                 components += outcome.count
     finally:
         store.close()
-    for line in refused:
-        click.echo(f"bastion: error: {line}", err=True)
+    from bastion._internal.report.common import printable
+
+    for line in refused:  # they may quote a hostile SBOM: controls shown escaped
+        click.echo(f"bastion: error: {printable(line)}", err=True)
     click.echo(
         f"bastion: {releases} release(s), {components} component(s) stored"
         + (f"; {len(refused)} refused" if refused else ""),
