@@ -411,6 +411,9 @@ def start_proxpi(upstream: str, work: Path, venv: Path) -> Peer:
         "PROXPI_INDEX_URL": f"{upstream}/simple/",
         "PROXPI_CACHE_DIR": str(work / "proxpi-cache"),
         "PROXPI_DISABLE_INDEX_SSL_VERIFICATION": "1",
+        # Wait for a file instead of redirecting the client to upstream (its default after
+        # 0.9 s): every peer then serves the bytes itself, as pip would get them.
+        "PROXPI_DOWNLOAD_TIMEOUT": "600",
     }
     process = _spawn(
         [str(venv / "bin" / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",

@@ -274,3 +274,30 @@ def test_health_and_metrics(upstream: LocalUpstream, make_proxy: MakeProxy) -> N
     assert "bastion_proxy_upstream_file_fetches_total 1" in metrics
     assert "bastion_proxy_file_cache_hits_total 1" in metrics
     assert "bastion_proxy_downloads_served_total 2" in metrics
+
+
+def test_memory_stays_flat_while_a_large_file_streams(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    import os
+    import tracemalloc
+
+    size = 48 * 1024 * 1024
+    dist = upstream.add("qtbig", Dist("qtbig-1.0-py3-none-any.whl", os.urandom(size), OLD))
+    proxy = make_proxy()
+    page(proxy.url, "qtbig")
+    tracemalloc.start()
+    try:
+        received = 0
+        digest = hashlib.sha256()
+        url = f"{proxy.url}/files/qtbig/{dist.filename}"
+        with httpx.stream("GET", url, timeout=120) as answer:
+            assert answer.status_code == 200
+            for chunk in answer.iter_bytes():
+                received += len(chunk)
+                digest.update(chunk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert received == size and digest.hexdigest() == dist.sha256
+    assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a 48 MiB file"

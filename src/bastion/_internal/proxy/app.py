@@ -23,6 +23,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ from bastion._internal.proxy.config import ProxyConfig
 from bastion._internal.proxy.intel import Intel
 from bastion._internal.proxy.model import IndexFile, ProjectPage
 from bastion._internal.proxy.parse import project_name, safe_filename
-from bastion._internal.proxy.policy import Policy, Verdict, judge
+from bastion._internal.proxy.policy import Policy, Verdict, judge, valid_until
 from bastion._internal.proxy.render import (
     HTML_TYPE,
     JSON_TYPE,
@@ -58,7 +59,7 @@ REMEMBERED_PAGES = 2048  # fresh pages kept in memory per worker (the files stay
 
 
 class _FileResponse(FileResponse):
-    chunk_size = 1024 * 1024  # fewer thread hops than starlette's 64 KiB
+    chunk_size = 4 * 1024 * 1024  # fewer thread hops than starlette's 64 KiB
 
 
 def _text(status: int, message: str, **headers: str) -> Response:
@@ -69,6 +70,18 @@ def _refused(message: str, reason: str) -> Response:
     """403 with the reason in the body and (ASCII, bounded) in ``X-Bastion-Reason``."""
     header = reason.encode("ascii", "replace").decode("ascii")[:1000]
     return _text(403, message, **{"X-Bastion-Reason": header})
+
+
+@dataclass(frozen=True, slots=True)
+class _Judged:
+    """A verdict, what it was judged on, the time span it holds for, and its rendered pages."""
+
+    page: ProjectPage
+    rules: tuple[Rule, ...]
+    verdict: Verdict
+    since: datetime
+    until: datetime
+    pages: dict[str, bytes]
 
 
 class _SingleFlight:
@@ -130,6 +143,7 @@ class ProxyApp:
         self.metrics: Counter[str] = Counter()
         self._pages = _SingleFlight()
         self._fresh: dict[str, ProjectPage] = {}
+        self._verdicts: dict[str, _Judged] = {}
         self._files = _SingleFlight()
         self._refresher: asyncio.Task[None] | None = None
 
@@ -157,7 +171,9 @@ class ProxyApp:
         while True:
             await asyncio.sleep(self.config.state_refresh_seconds)
             try:
-                self.rules = await run_in_threadpool(self.state.rules)
+                rules = await run_in_threadpool(self.state.rules)
+                if rules != self.rules:  # the same object while nothing changed: verdicts stay
+                    self.rules = rules
                 self.rules_read_at = time.monotonic()
                 self.state_error = ""
             except Exception as exc:
@@ -226,10 +242,26 @@ class ProxyApp:
             self._fresh.clear()
         self._fresh[page.name] = page
 
-    def _judge(self, page: ProjectPage) -> Verdict:
-        return judge(page, self.policy, self.rules, self.intel, self.clock())
+    def _judged(self, page: ProjectPage) -> _Judged:
+        """The verdict on a page, judged again only when the page, the rules or time change it."""
+        now = self.clock()
+        known = self._verdicts.get(page.name)
+        if (
+            known is not None
+            and known.page is page
+            and known.rules is self.rules
+            and known.since <= now < known.until
+        ):
+            return known
+        verdict = judge(page, self.policy, self.rules, self.intel, now)
+        until = valid_until(page, self.policy, self.rules, now)
+        judged = _Judged(page, self.rules, verdict, now, until, {})
+        if len(self._verdicts) >= REMEMBERED_PAGES and page.name not in self._verdicts:
+            self._verdicts.clear()
+        self._verdicts[page.name] = judged
+        return judged
 
-    async def _verdict(self, raw: str) -> tuple[str, Verdict] | Response:
+    async def _verdict(self, raw: str) -> tuple[str, _Judged] | Response:
         name = project_name(raw)
         if name is None:
             return _text(400, f"{raw[:100]!r} is not a project name")
@@ -239,8 +271,7 @@ class ProxyApp:
             return _text(502, f"upstream failed and no page of {name} is kept: {exc}")
         if page is None:
             return _text(404, f"{name}: no such project upstream")
-        verdict = self._judge(page)  # about a millisecond: cheaper than a thread hop
-        return name, verdict
+        return name, self._judged(page)  # on the loop: cheaper than a thread hop
 
     async def root(self, request: Request) -> Response:
         fmt = choose_format(request.headers.get("accept", ""), request.query_params.get("format"))
@@ -263,7 +294,8 @@ class ProxyApp:
         found = await self._verdict(raw)
         if isinstance(found, Response):
             return found
-        name, verdict = found
+        name, judged = found
+        verdict = judged.verdict
         client = self._client(request)
         if verdict.refused is not None:
             self.metrics["pages_refused_total"] += 1
@@ -286,12 +318,12 @@ class ProxyApp:
                     reason=decision.reason,
                     client=client,
                 )
-        status = "active"
-        explain = self.config.explain_refusals
-        if fmt == "json":
-            body, media = page_json(name, verdict, status, explain), JSON_TYPE
-        else:
-            body, media = page_html(name, verdict, status, explain), "text/html"
+        body = judged.pages.get(fmt)
+        if body is None:
+            explain = self.config.explain_refusals
+            render = page_json if fmt == "json" else page_html
+            body = judged.pages[fmt] = render(name, verdict, "active", explain)
+        media = JSON_TYPE if fmt == "json" else "text/html"
         return Response(body, media_type=media, headers={"Vary": "Accept"})
 
     # --- files -----------------------------------------------------------------------
@@ -306,7 +338,8 @@ class ProxyApp:
         found = await self._verdict(raw)
         if isinstance(found, Response):
             return found
-        name, verdict = found
+        name, judged = found
+        verdict = judged.verdict
         decision = verdict.decision(wanted)
         client = self._client(request)
         if decision is None:

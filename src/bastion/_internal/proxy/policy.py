@@ -131,6 +131,27 @@ def judge(
     return Verdict(None, tuple(final))
 
 
+def valid_until(
+    page: ProjectPage, policy: Policy, rules: tuple[Rule, ...], now: datetime
+) -> datetime:
+    """Until when ``judge`` gives the same verdict for this page and these rules.
+
+    Decisions change with time only when a file becomes old enough or a rule
+    expires; anything else (the page, the rules, the settings) is a new input.
+    """
+    moments = [
+        item.upload_time + policy.min_age
+        for item in page.files
+        if item.upload_time is not None and item.upload_time + policy.min_age > now
+    ]
+    moments += [
+        r.expires_at
+        for r in rules
+        if r.name == page.name and r.expires_at is not None and r.expires_at > now
+    ]
+    return min(moments, default=datetime.max.replace(tzinfo=now.tzinfo))
+
+
 def _parses(version: str | None) -> bool:
     try:
         Version(version or "")
