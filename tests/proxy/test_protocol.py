@@ -301,3 +301,21 @@ def test_memory_stays_flat_while_a_large_file_streams(
         tracemalloc.stop()
     assert received == size and digest.hexdigest() == dist.sha256
     assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB for a 48 MiB file"
+
+
+def test_a_kept_page_shows_a_release_the_moment_it_is_old_enough(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    from datetime import UTC, datetime
+
+    upstream.wheel("qtalpha", "1.0", OLD)
+    upstream.wheel("qtalpha", "2.0", YOUNG)  # two hours old: served in 6 days 22 hours
+    offset = [timedelta(0)]
+    proxy = make_proxy(clock=lambda: datetime.now(UTC) + offset[0])
+    assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0"]
+    assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0"]  # the same answer again
+    offset[0] = timedelta(days=6, hours=21, minutes=59)
+    assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0"]
+    offset[0] = timedelta(days=6, hours=22, minutes=1)
+    assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0", "2.0"]
+    assert len([h for h in upstream.hits if h.startswith("/simple/")]) == 1  # one fetch
