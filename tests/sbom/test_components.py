@@ -123,3 +123,20 @@ def test_help_shows_the_plain_forms_options() -> None:
     for option in ("--with-vulnerabilities", "--spec-version", "--lock", "-o, --output"):
         assert option in result.output
     assert "check" in result.output and "generate" in result.output
+
+
+def test_two_services_found_by_discovery(tmp_path: Path) -> None:
+    for name, requests, urllib3 in (("billing", "2.19.1", "1.23"), ("search", "2.31.0", "2.0.7")):
+        lock = service(tmp_path, name, requests, urllib3)
+        (lock.parent / "pyproject.toml").write_text(
+            f'[project]\nname = "{name}"\nversion = "1.0.0"\ndependencies = ["requests"]\n'
+        )
+    output = tmp_path / "bom.json"
+    result = CliRunner().invoke(cli, ["sbom", str(tmp_path), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    refs = sorted(c["bom-ref"] for c in json.loads(output.read_text())["components"])
+    assert [r for r in refs if "requests" in r] == [
+        "pkg:pypi/requests@2.19.1",
+        "pkg:pypi/requests@2.31.0",
+    ]
+    assert "SBOM of 4 component(s) written" in result.stderr
