@@ -96,3 +96,22 @@ def test_installs_from_an_index_and_reading_tools_run_nothing_of_the_tree() -> N
     assert runs("ruff check . && codespell && black --check .") == [False, False, False]
     assert runs("npx prettier --write .") == [True]  # loads .prettierrc.js from the tree
     assert runs("pytest -q") == [True]
+
+
+def test_commands_of_packages_installed_from_an_index() -> None:
+    from bastion._internal.workflows.execution import commands, installed_from_index, runs_code
+
+    script = (
+        'packages="ultralytics-actions"\n'
+        'packages="$packages codespell tomli"\n'
+        'sudo env "PATH=$PATH" uv pip install --system $packages\n'
+    )
+    assert commands(script) == [
+        ["uv", "pip", "install", "--system", "ultralytics-actions", "codespell", "tomli"]
+    ]
+    installed = installed_from_index([script, "pip install pytest==8.3 'black[d]>=24'"])
+    assert installed == {"ultralytics-actions", "codespell", "tomli", "pytest", "black"}
+    assert not runs_code(["ultralytics-actions-summarize-pr"], installed)
+    assert runs_code(["pytest", "-q"], installed)  # loads conftest.py from the tree
+    assert runs_code(["summarize"], installed)  # not known to come from the index
+    assert installed_from_index(["pip install -r requirements.txt ./local"]) == frozenset()

@@ -12,6 +12,8 @@ from it; a sparse checkout of data folders only is never executed.
 from __future__ import annotations
 
 import re
+import shlex
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bastion._internal.workflows.flow import Site
@@ -177,20 +179,50 @@ def tree_of(site: Site) -> Tree:
 
 
 def commands(script: str) -> list[list[str]]:
-    """The words of each command of a shell script (assignments and ``sudo`` skipped)."""
+    """The words of each command of a shell script.
+
+    Assignments, ``sudo`` and ``env`` prefixes are skipped; ``NAME=value`` commands
+    are remembered and ``$NAME`` expanded in later words (``pip install $packages``).
+    """
     found = []
+    variables: dict[str, str] = {}
     joined = re.sub(r"\\\n", " ", script)  # continued lines
     for line in joined.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
         for command in _COMMAND_SPLIT.split(stripped):
-            parts = [w.strip("\"'") for w in command.strip().split()]
-            while parts and (_ASSIGNMENT.match(parts[0]) or parts[0] in ("sudo", "time", "!")):
+            parts = _words(command, variables)
+            while parts and (_ASSIGNMENT.match(parts[0]) or parts[0] in _PREFIXES):
+                if _ASSIGNMENT.match(parts[0]) and len(parts) == 1 and len(variables) < 100:
+                    name, _, value = parts[0].partition("=")
+                    variables[name] = value
                 parts = parts[1:]
             if parts and parts[0]:
                 found.append(parts)
     return found
+
+
+_PREFIXES = frozenset({"sudo", "time", "!", "env", "exec", "nohup"})
+_REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
+
+
+def _words(command: str, variables: dict[str, str]) -> list[str]:
+    """Shell words of one command, known variables expanded (unbalanced quotes: by spaces)."""
+    try:
+        words = shlex.split(command, comments=True)
+    except ValueError:
+        words = [w.strip("\"'") for w in command.split()]
+    expanded: list[str] = []
+    for word in words:
+        whole = _REFERENCE.fullmatch(word)
+        if whole is not None and whole.group(1) in variables:
+            expanded.extend(variables[whole.group(1)].split())
+            continue
+        expanded.append(
+            _REFERENCE.sub(lambda m: variables.get(m.group(1), m.group(0)), word)
+        )
+    return expanded
 
 
 def command_words(script: str) -> list[str]:
@@ -198,12 +230,15 @@ def command_words(script: str) -> list[str]:
     return [words[0] for words in commands(script)]
 
 
-def runs_code(words: list[str]) -> bool:
+def runs_code(words: list[str], installed: frozenset[str] = frozenset()) -> bool:
     """Whether a command may run code (or load code-bearing configuration) of the workspace.
 
     Reading commands and linters that load no code do not; neither does installing
     named packages from an index (``pip install build twine``): only local paths,
-    requirement files and editable installs read the tree.
+    requirement files and editable installs read the tree. A command of a package
+    ``installed`` from an index earlier in the job (its name, or the name and a
+    dash) does not either, unless it is a runner that loads the tree's code
+    (``pytest``, ``tox``, ``mkdocs``, ...).
     """
     first = words[0]
     if first in INERT_COMMANDS or first in READING_TOOLS:
@@ -211,7 +246,60 @@ def runs_code(words: list[str]) -> bool:
     install = _install_targets(words)
     if install is not None:
         return any(_local_target(t) for t in install)
-    return True
+    lowered = first.lower()
+    if lowered in TREE_LOADERS:
+        return True
+    return not any(lowered == name or lowered.startswith(name + "-") for name in installed)
+
+
+def installed_from_index(scripts: Iterable[str]) -> frozenset[str]:
+    """The package names the scripts install from an index (``pip install NAME``)."""
+    names: set[str] = set()
+    for script in scripts:
+        for words in commands(script):
+            targets = _install_targets(words)
+            for target in targets or ():
+                if not _local_target(target) and not target.startswith("./-"):
+                    names.add(re.split(r"[<>=!~\[;@ ]", target, maxsplit=1)[0].lower())
+    names.discard("")
+    return frozenset(names)
+
+
+# runners that load code or plugins of the tree they run in, wherever they were installed from
+TREE_LOADERS = frozenset(
+    {
+        "pytest",
+        "py.test",
+        "tox",
+        "nox",
+        "pre-commit",
+        "prek",
+        "mkdocs",
+        "sphinx-build",
+        "hatch",
+        "pdm",
+        "poetry",
+        "flit",
+        "mypy",
+        "pylint",
+        "flake8",
+        "coverage",
+        "invoke",
+        "python",
+        "python3",
+        "pip",
+        "pip3",
+        "uv",
+        "uvx",
+        "pipx",
+        "npm",
+        "npx",
+        "yarn",
+        "pnpm",
+        "node",
+        "make",
+    }
+)
 
 
 def _install_targets(words: list[str]) -> list[str] | None:
@@ -252,11 +340,13 @@ def _local_target(target: str) -> bool:
     return target.startswith((".", "/", "~")) or "/" in target or "$" in target
 
 
-def executes(site: Site, tree: Tree, expanded: bool = False) -> bool:
+def executes(
+    site: Site, tree: Tree, expanded: bool = False, installed: frozenset[str] = frozenset()
+) -> bool:
     """Whether ``site`` runs code (or loads configuration) from ``tree``.
 
     ``expanded``: the step calls a composite action whose own steps follow it, so
-    they are judged instead.
+    they are judged instead. ``installed``: packages the job installed from an index.
     """
     if tree.data_only:
         return False
@@ -280,7 +370,7 @@ def executes(site: Site, tree: Tree, expanded: bool = False) -> bool:
         inside = working == tree.path or working.startswith(tree.path + "/")
         if not inside:
             return _calls_into(script, tree.path)
-    return any(runs_code(words) for words in commands(script))
+    return any(runs_code(words, installed) for words in commands(script))
 
 
 def _calls_into(script: str, folder: str) -> bool:

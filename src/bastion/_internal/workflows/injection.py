@@ -15,6 +15,7 @@ from bastion._internal.workflows.execution import (
     Tree,
     commands,
     executes,
+    installed_from_index,
     runs_code,
     tree_of,
 )
@@ -239,13 +240,14 @@ def pwn_request(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
 def _first_runner(run: JobRun, index: int, tree: Tree, privileged: frozenset[str]) -> Site | None:
     """The first later step that runs code of ``tree`` under one of the privileged events."""
     sites = run.sites
+    installed = installed_from_index(s.step.run.value for s in sites if s.step.run is not None)
     for position in range(index + 1, len(sites)):
         later = sites[position]
         events = site_gate(run, later).events
         if events is not None and not events & privileged:
             continue
         expanded = position + 1 < len(sites) and len(sites[position + 1].via) > len(later.via)
-        if executes(later, tree, expanded):
+        if executes(later, tree, expanded, installed):
             return later
     return None
 
