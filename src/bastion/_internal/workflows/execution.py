@@ -219,9 +219,7 @@ def _words(command: str, variables: dict[str, str]) -> list[str]:
         if whole is not None and whole.group(1) in variables:
             expanded.extend(variables[whole.group(1)].split())
             continue
-        expanded.append(
-            _REFERENCE.sub(lambda m: variables.get(m.group(1), m.group(0)), word)
-        )
+        expanded.append(_REFERENCE.sub(lambda m: variables.get(m.group(1), m.group(0)), word))
     return expanded
 
 
