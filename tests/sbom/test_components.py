@@ -140,3 +140,23 @@ def test_two_services_found_by_discovery(tmp_path: Path) -> None:
         "pkg:pypi/requests@2.31.0",
     ]
     assert "SBOM of 4 component(s) written" in result.stderr
+
+
+def test_an_installed_pin_and_a_locked_pin_are_one_component_with_the_metadata(
+    tmp_path: Path,
+) -> None:
+    import importlib.metadata
+    import sys
+
+    from bastion._internal.inputs.environment import parse_environment
+
+    version = importlib.metadata.version("click")
+    (tmp_path / "requirements.txt").write_text(f"click=={version} --hash=sha256:{'a' * 64}\n")
+    lock = read_dependency_file(tmp_path / "requirements.txt")
+    environment = parse_environment(Path(sys.prefix))
+    seen = []
+    for sources in ([lock, environment], [environment, lock]):
+        data = json.loads(build_bom(sources, root_project(tmp_path)))
+        (click,) = [c for c in data["components"] if c["name"] == "click"]
+        seen.append((click["supplier"]["name"], bool(click.get("licenses"))))
+    assert seen[0] == seen[1] and seen[0][1]  # the installed metadata, whatever the order

@@ -331,7 +331,15 @@ def _unique(packages: Iterable[LockedPackage]) -> list[LockedPackage]:
         current = chosen.get(key)
         if current is None or (not current.hashes and package.hashes):
             chosen[key] = package
-    return [chosen[key] for key in sorted(chosen, key=lambda k: (k[1], k[3], str(k[0])))]
+
+    def order(key: tuple[Path, str, str | None, str]) -> tuple[str, str, bool, bool, str]:
+        # For one purl, the installed distribution (licence, supplier) and hashes come first:
+        # build_bom keeps the first package of each purl as the component.
+        package = chosen[key]
+        installed = package.location.path.name.endswith(".dist-info")
+        return (key[1], key[3], not installed, not package.hashes, str(key[0]))
+
+    return [chosen[key] for key in sorted(chosen, key=order)]
 
 
 def _reference_type(label: str, kinds: type[ExternalReferenceType]) -> ExternalReferenceType:
