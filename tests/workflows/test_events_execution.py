@@ -115,3 +115,15 @@ def test_commands_of_packages_installed_from_an_index() -> None:
     assert runs_code(["pytest", "-q"], installed)  # loads conftest.py from the tree
     assert runs_code(["summarize"], installed)  # not known to come from the index
     assert installed_from_index(["pip install -r requirements.txt ./local"]) == frozenset()
+
+
+def test_hostile_scripts_stay_bounded() -> None:
+    import time
+
+    from bastion._internal.workflows.execution import commands
+
+    doubling = 'a="x"\n' + 'a="$a$a"\n' * 60 + "pip install $a\n"
+    start = time.perf_counter()
+    (install,) = commands(doubling)
+    assert install[:2] == ["pip", "install"] and len(" ".join(install)) < 10_000
+    assert time.perf_counter() - start < 5  # generous: a doubling would never finish

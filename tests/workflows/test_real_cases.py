@@ -415,3 +415,21 @@ def test_reusable_workflow_reported_while_one_caller_leaves_the_default(tmp_path
     assert [where(f) for f in of_rule(only_limited, "excessive-permissions")] == []
     both = audit(tmp_path / "b", {"called.yml": called, "a.yml": limited, "b.yml": open_caller})
     assert ("called.yml", 3) in [where(f) for f in of_rule(both, "excessive-permissions")]
+
+
+def test_a_long_output_line_is_not_traced(tmp_path: Path) -> None:
+    line = "a=" * 5_000 + '${{ github.head_ref }}" >> $GITHUB_OUTPUT'
+    workflow = f"""\
+    on: pull_request_target
+    permissions: {{}}
+    jobs:
+      a:
+        runs-on: ubuntu-latest
+        steps:
+          - id: s
+            run: echo "{line}
+          - run: echo ${{{{ steps.s.outputs.a }}}}
+    """
+    found = of_rule(audit(tmp_path, {"o.yml": workflow}), "template-injection")
+    # the writing step itself is an injection; the output is not traced through the long line
+    assert [where(f)[1] for f in found] == [8]

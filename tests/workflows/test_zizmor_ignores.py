@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bastion._internal.errors import InputError
 from bastion._internal.workflows.audit import audit_repository
+from bastion._internal.workflows.zizmor import load_config
 from tests.conftest import run_cli
 from tests.workflows.helpers import of_rule, write
 
@@ -119,3 +124,26 @@ def test_cli_flag_on_workflows_and_check(tmp_path: Path) -> None:
     assert out.count('"rule_id": "dangerous-triggers"') == 1
     code, out, _ = run_cli("check", str(tmp_path), "--format", "json")
     assert '"zizmor: ignore[dangerous-triggers] comment on line 1"' in out
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+        lambda inner: (
+            st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+        ),
+        max_leaves=20,
+    )
+)
+def test_any_configuration_shape_loads_or_is_refused(tmp_path: Path, data: object) -> None:
+    path = tmp_path / "zizmor.yml"
+    path.write_text(json.dumps({"rules": data}), encoding="utf-8")  # JSON is YAML
+    try:
+        config = load_config(tmp_path)
+    except InputError as exc:
+        assert exc.path == path
+    else:
+        assert config is not None and config.path == path

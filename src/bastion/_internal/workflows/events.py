@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
 from bastion._internal.workflows import expressions
 from bastion._internal.workflows.model import Text
@@ -87,7 +87,7 @@ def gate(triggers: Mapping[str, object], conditions: Iterable[Text | None]) -> G
     return _gate(tuple(triggers), sources)
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _gate(triggers: tuple[str, ...], sources: tuple[str, ...]) -> Gate:
     parsed = [tree for tree in (_parse_source(s) for s in sources) if tree]
     events: frozenset[str] | None = None
@@ -110,7 +110,7 @@ def parse_condition(text: Text) -> expressions.Expr | None:
     return parsed[1] if parsed is not None else None
 
 
-@cache
+@lru_cache(maxsize=4096)
 def _parse_source(source: str) -> tuple[str, expressions.Expr] | None:
     inner = source
     if inner.startswith("${{") and inner.endswith("}}") and inner.count("${{") == 1:

@@ -196,13 +196,15 @@ def commands(script: str) -> list[list[str]]:
             while parts and (_ASSIGNMENT.match(parts[0]) or parts[0] in _PREFIXES):
                 if _ASSIGNMENT.match(parts[0]) and len(parts) == 1 and len(variables) < 100:
                     name, _, value = parts[0].partition("=")
-                    variables[name] = value
+                    if len(value) <= MAX_VARIABLE:  # a="$a$a" repeated must not grow without end
+                        variables[name] = value
                 parts = parts[1:]
             if parts and parts[0]:
                 found.append(parts)
     return found
 
 
+MAX_VARIABLE = 2_000
 _PREFIXES = frozenset({"sudo", "time", "!", "env", "exec", "nohup"})
 _REFERENCE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?")
 

@@ -285,6 +285,7 @@ PASS_THROUGH_OUTPUTS: Mapping[str, Mapping[str, tuple[str, ...]]] = MappingProxy
     }
 )
 _OUTPUT_LINE = re.compile(r"[\"']?([A-Za-z0-9_-]+)=([^\n]*?)[\"']?\s*>>\s*[\"']?\$\{?GITHUB_OUTPUT")
+MAX_OUTPUT_LINE = 2_000  # longer lines are not traced (the regex would be slow on them)
 _SHELL_VARIABLE = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)")
 
 
@@ -313,7 +314,12 @@ def step_output(site: Site, step_id: str, name: str, depth: int) -> tuple[Taint,
         return None
     found = []
     traced = False
-    for match in _OUTPUT_LINE.finditer(step.run.value):
+    lines = [
+        line
+        for line in step.run.value.splitlines()
+        if "GITHUB_OUTPUT" in line and len(line) <= MAX_OUTPUT_LINE
+    ]
+    for match in (m for line in lines for m in _OUTPUT_LINE.finditer(line)):
         if match.group(1).lower() != name.lower():
             continue
         traced = True
