@@ -25,6 +25,7 @@ and leave none behind (checked with psutil).
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import shlex
@@ -41,8 +42,14 @@ CACHE = Path(tempfile.gettempdir()) / "bastion-bench-watch-wheels"
 REQUIREMENTS = ROOT / "requirements" / "test.txt"
 
 
+TRACE = Path(tempfile.gettempdir()) / f"bastion-bench-watch-trace-{os.getpid()}.json"
+
+
 def _watch(interval: float) -> list[str]:
-    return [sys.executable, "-m", "bastion", "watch", "--interval", str(interval), "--"]
+    return [
+        *(sys.executable, "-m", "bastion", "watch"),
+        *("--interval", str(interval), "--trace", str(TRACE), "--"),
+    ]
 
 
 def _run(command: list[str], cwd: Path = ROOT) -> tuple[float, str]:
@@ -91,28 +98,37 @@ def _tests_round(slice_: list[str], watched: bool, interval: float) -> tuple[flo
     return _run((_watch(interval) if watched else []) + command)
 
 
-def _samples(stderr: str) -> str:
-    match = re.search(r"(\d+) process\(es\), .*?(\d+) sample\(s\) every (\d+) ms", stderr)
-    return f"{match.group(1)} processes, {match.group(2)} samples" if match else "?"
+def _trace() -> tuple[int, int, float]:
+    """Processes seen, samples taken and the watch's own CPU seconds of the last watched run."""
+    data = json.loads(TRACE.read_text())
+    return len(data["processes"]), data["samples"], float(data["watch_cpu_seconds"])
 
 
 def _compare(name: str, rounds: int, one: Callable[[bool], tuple[float, str]]) -> str:
     plain: list[float] = []
     watched: list[float] = []
-    note = ""
+    own: list[float] = []
+    seen = (0, 0)
     for index in range(rounds):
         order = (False, True) if index % 2 == 0 else (True, False)
         for is_watched in order:
-            elapsed, stderr = one(is_watched)
+            elapsed, _ = one(is_watched)
             (watched if is_watched else plain).append(elapsed)
             if is_watched:
-                note = _samples(stderr)
-        print(f"  {name} round {index + 1}: plain {plain[-1]:.2f} s, watched {watched[-1]:.2f} s")
-    p, w = statistics.median(plain), statistics.median(watched)
+                processes, samples, cpu = _trace()
+                own.append(cpu)
+                seen = (processes, samples)
+        print(
+            f"  {name} round {index + 1}: plain {plain[-1]:.2f} s, watched {watched[-1]:.2f} s "
+            f"(watch CPU {own[-1]:.2f} s)",
+            flush=True,
+        )
+    p, w, cpu = statistics.median(plain), statistics.median(watched), statistics.median(own)
     return (
         f"| {name} | {p:.2f} s ({min(plain):.2f}-{max(plain):.2f}) | "
         f"{w:.2f} s ({min(watched):.2f}-{max(watched):.2f}) | {100 * (w - p) / p:+.1f} % | "
-        f"{note} |"
+        f"{cpu:.2f} s ({100 * cpu / w:.1f} % of one core) | "
+        f"{seen[0]} processes, {seen[1]} samples |"
     )
 
 
@@ -176,14 +192,16 @@ def main() -> int:
     )
     print()
     print(
-        "| workload | plain: median (min-max) | watched: median (min-max) | added | watched run |"
+        "| workload | plain: median (min-max) | watched: median (min-max) | added wall | "
+        "watch's own CPU (median) | last watched run |"
     )
-    print("|---|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---|")
     for row in rows:
         print(row)
     if args.spawn:
         print()
         print(_spawn(args.spawn, args.interval))
+    TRACE.unlink(missing_ok=True)
     return 0
 
 

@@ -69,10 +69,12 @@ def test_trace_records_every_process_with_its_parent(watch: Runner, tmp_path: Pa
     assert data["bastion-watch-trace"] == 1 and data["exit_code"] == 0
     assert data["command"] == [SH, "-c", script]
     processes = data["processes"]
-    (shell,) = [p for p in processes if p["cmdline"] == [SH, "-c", script]]
+    # a child sampled between fork and exec is an image of the shell that "ended_exec"
+    (shell,) = [p for p in processes if p["cmdline"] == [SH, "-c", script] and not p["ended_exec"]]
     sleeps = [p for p in processes if p["name"] == "sleep" and not p["ended_exec"]]
     assert sorted(p["cmdline"][-1] for p in sleeps) == ["0.4", "0.5"]
     assert all(p["ppid"] == shell["pid"] and p["parent_name"] == "sh" for p in sleeps)
     assert all(p["exe"].endswith("/sleep") and p["started"] > 0 for p in sleeps)
     assert data["samples"] >= 3 and data["interval_seconds"] == 0.1
+    assert 0 < data["watch_cpu_seconds"] < 60  # the watch's own CPU, start-up included
     assert data["connections"] == [] and data["findings"] == []

@@ -80,6 +80,7 @@ class WatchRun:
     findings: tuple[Finding, ...]
     incomplete: tuple[str, ...] = ()  # why the watch could not see everything
     stopped: int = 0  # processes the watch stopped (left over, or --kill-on)
+    watch_cpu_seconds: float = 0.0  # CPU the watch itself used (start-up included)
 
     def worst(self) -> Severity | None:
         """The highest severity among the findings."""

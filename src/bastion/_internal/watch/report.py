@@ -91,7 +91,10 @@ def summary(run: WatchRun, fail_on: Severity) -> str:
         f"{counts[s.label]} {s.label}" for s in reversed(Severity) if s.label in counts
     )
     found = f"{len(run.findings)} finding(s) ({shown})" if run.findings else "no findings"
-    return f"bastion watch: {detail(run)}; {found}; exit code {exit_code(run, fail_on)}"
+    return (
+        f"bastion watch: {detail(run)}; {found}; watch CPU {run.watch_cpu_seconds:.2f} s; "
+        f"exit code {exit_code(run, fail_on)}"
+    )
 
 
 def _ended(run: WatchRun) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import resource
 import select
 import signal
 import subprocess
@@ -113,6 +114,7 @@ def watch(command: Sequence[str], settings: WatchSettings) -> WatchRun:
         findings=tuple(findings),
         incomplete=tuple(incomplete),
         stopped=stopped,
+        watch_cpu_seconds=_own_cpu(),
     )
 
 
@@ -183,6 +185,11 @@ def _end(status: int, killed: bool) -> CommandEnd:
     if code < 0:
         return CommandEnd(128 - code, -code, killed)
     return CommandEnd(code, None, killed)
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return round(usage.ru_utime + usage.ru_stime, 3)
 
 
 def _own_children() -> list[psutil.Process]:

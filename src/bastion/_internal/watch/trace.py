@@ -28,6 +28,7 @@ def trace_document(run: WatchRun) -> dict[str, Any]:
         "duration_seconds": round(run.duration, 3),
         "interval_seconds": run.interval,
         "samples": run.samples,
+        "watch_cpu_seconds": run.watch_cpu_seconds,
         "stopped": run.stopped,
         "incomplete": list(run.incomplete),
         "processes": [{**asdict(p), "cmdline": list(p.cmdline)} for p in run.processes],
