@@ -155,17 +155,23 @@ def test_record_into_a_missing_folder_runs_nothing(watch: Runner, tmp_path: Path
         ('{"bastion-watch-baseline": 1,\n "peak-cpu": {"/bin/x": true}}', 2, "'peak-cpu' of"),
     ],
 )
-def test_a_bad_baseline_is_one_line_exit_3_and_nothing_runs(
-    watch: Runner, tmp_path: Path, text: str, line: int, message: str
-) -> None:
+def test_a_bad_baseline_names_its_line(tmp_path: Path, text: str, line: int, message: str) -> None:
     baseline = tmp_path / "b.json"
     baseline.write_text(text)
+    with pytest.raises(InputError) as caught:
+        read_baseline(baseline)
+    assert caught.value.path == baseline and caught.value.line == line
+    assert message in caught.value.message
+
+
+def test_a_bad_baseline_is_one_line_exit_3_and_nothing_runs(watch: Runner, tmp_path: Path) -> None:
+    baseline = tmp_path / "b.json"
+    baseline.write_text('{"bastion-watch-baseline": 1,\n "executables": [1]}')
     marker = tmp_path / "ran"
     done = watch("--baseline", str(baseline), "--", "touch", str(marker))
     assert done.code == 3, done.err
     (error,) = done.err.strip().splitlines()
-    assert error.startswith(f"bastion: error: {baseline}:{line}: ")
-    assert message in error
+    assert error.startswith(f"bastion: error: {baseline}:2: 'executables' must be")
     assert not marker.exists()
 
 
