@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,13 @@ MIB = 1024 * 1024
 @click.option(
     "--config", "config_path", type=click.Path(path_type=Path), help="Config file (waivers)."
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=min(os.cpu_count() or 1, 4),
+    show_default=True,
+    help="Processes that read artifacts (a large wheel is split between them).",
+)
 @click.option("--max-members", type=click.IntRange(1), help="Most members an archive may hold.")
 @click.option("--max-member-mb", type=click.IntRange(1), help="Largest member, uncompressed (MiB).")
 @click.option(
@@ -72,6 +80,7 @@ def inspect(
     output: Path | None,
     fail_on: str | None,
     config_path: Path | None,
+    jobs: int,
     **limit_options: Any,
 ) -> None:
     """Inspect wheels and sdists (FILE... or NAME==VERSION...) without running them.
@@ -103,13 +112,15 @@ def inspect(
             files.append(path)
         else:
             raise UsageError(f"{target}: no such file (and not NAME==VERSION)")
-    outcomes = inspect_paths(files, limits, strict=True, git_ids=source is not None)
+    outcomes = inspect_paths(files, limits, strict=True, git_ids=source is not None, jobs=jobs)
     missing: list[str] = []
     if locks:
         from bastion._internal.inspect.locked import locked_artifacts
 
         found, missing = locked_artifacts(locks, cache, index_url if download else None)
-        outcomes += inspect_paths(found, limits, strict=False, git_ids=source is not None)
+        outcomes += inspect_paths(
+            found, limits, strict=False, git_ids=source is not None, jobs=jobs
+        )
     if source is not None:
         outcomes = _with_source(outcomes, source, ref, limits)
     root = Path.cwd()

@@ -43,6 +43,9 @@ _READ_ERRORS = (
 class ArchiveError(InputError):
     """The file is not an archive bastion can read safely."""
 
+    def __reduce__(self) -> tuple[type[ArchiveError], tuple[Path, str, int | None]]:
+        return (ArchiveError, (self.path, self.message, self.line))  # crosses process pools
+
 
 @dataclass(frozen=True, slots=True)
 class Entry:
@@ -85,13 +88,19 @@ def archive_format(path: Path) -> str:
     raise ArchiveError(path, "not a wheel or sdist (neither a zip nor a tar archive)")
 
 
-def iter_entries(path: Path, limits: Limits, *, git_ids: bool = False) -> Iterator[Entry]:
-    """Every member of the archive at ``path``, in archive order, within ``limits``."""
+def iter_entries(
+    path: Path, limits: Limits, *, git_ids: bool = False, shard: tuple[int, int] = (0, 1)
+) -> Iterator[Entry]:
+    """Every member of the archive at ``path``, in archive order, within ``limits``.
+
+    ``shard`` (k, n) reads only the zip members whose index is k modulo n (every
+    member is still checked against the limits); a tar stream is read whole by shard 0.
+    """
     kind = archive_format(path)
     try:
         if kind == "zip":
-            yield from _zip_entries(path, limits, git_ids)
-        else:
+            yield from _zip_entries(path, limits, git_ids, shard)
+        elif shard[0] == 0:
             yield from _tar_entries(path, limits, git_ids)
     except ArchiveError:
         raise
@@ -176,16 +185,18 @@ def _read(
     return Entry(name, "file", size, data, keep, sha.hexdigest(), git.hexdigest() if git else "")
 
 
-def _zip_entries(path: Path, limits: Limits, git_ids: bool) -> Iterator[Entry]:
+def _zip_entries(
+    path: Path, limits: Limits, git_ids: bool, shard: tuple[int, int]
+) -> Iterator[Entry]:
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
         if len(infos) > limits.max_members:
             raise ArchiveError(path, f"more than {limits.max_members} members")
         _check_zip_layout(path, infos, limits)
         budget = _Budget(path, limits)
-        for info in infos:
+        for index, info in enumerate(infos):
             budget.admit(info.filename, info.file_size)
-            if info.is_dir():
+            if info.is_dir() or index % shard[1] != shard[0]:
                 continue
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bastion._internal.inspect.archive import Entry, iter_entries
+from bastion._internal.inspect.archive import Entry, archive_format, iter_entries
 from bastion._internal.inspect.hits import Hit, evidence
 from bastion._internal.inspect.indicators import (
     DROPPER,
@@ -90,49 +90,55 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def inspect_file(
-    path: Path, limits: Limits | None = None, *, git_ids: bool = False
-) -> ArtifactReport:
-    """Read and scan every member of the wheel or sdist at ``path`` (``ArchiveError`` if bad)."""
-    limits = limits or Limits()
-    kind = artifact_kind(path)
-    hits: list[Hit] = []
-    digests: list[MemberDigest] = []
+PARALLEL_BYTES = 32 * 1024 * 1024  # a zip this large is read by several processes
+
+
+@dataclass
+class _Partial:
+    """What one pass over (a shard of) the members found."""
+
+    hits: list[Hit] = field(default_factory=list)
+    digests: list[MemberDigest] = field(default_factory=list)
     record: tuple[str, bytes] | None = None
     pure: bool | None = None
-    pth: list[tuple[str, bytes]] = []
-    modules: dict[str, PythonScan] = {}
-    natives: list[str] = []
-    for entry in iter_entries(path, limits, git_ids=git_ids):
-        if entry.kind == "link":
-            hits.append(_link_hit(entry))
-            continue
-        if entry.kind == "special":
-            hits.append(
-                Hit(
-                    "inspect-archive-link", Severity.HIGH, entry.name, None, "device or FIFO member"
-                )
-            )
-            continue
-        digests.append(MemberDigest(entry.name, entry.size, entry.sha256, entry.git_id))
-        lower = entry.name.lower()
-        if kind == "wheel" and lower.endswith(".dist-info/record") and lower.count("/") == 1:
-            record = (entry.name, entry.data)
-        if kind == "wheel" and lower.endswith(".dist-info/wheel") and lower.count("/") == 1:
-            pure = re.search(rb"(?mi)^Root-Is-Purelib:\s*true\s*$", entry.data) is not None
-        if entry.data.startswith(NATIVE_MAGIC) or (
-            entry.data.startswith(b"MZ") and b"PE\x00\x00" in entry.data[:1024]
-        ):
-            natives.append(entry.name)
-            hits.append(Hit("", Severity.INFO, entry.name, None, "native binary", "native-code"))
-        if lower.endswith(".pth"):
-            pth.append((entry.name, entry.data))
-        found = _scan_member(entry, kind)
-        if found is not None:
-            modules[_module_name(entry.name, kind)] = found
+    pth: list[tuple[str, bytes]] = field(default_factory=list)
+    modules: dict[str, PythonScan] = field(default_factory=dict)
+    natives: list[str] = field(default_factory=list)
+
+
+def inspect_file(
+    path: Path, limits: Limits | None = None, *, git_ids: bool = False, jobs: int = 1
+) -> ArtifactReport:
+    """Read and scan every member of the wheel or sdist at ``path`` (``ArchiveError`` if bad).
+
+    With ``jobs`` over 1, a zip over 32 MiB is split between that many processes.
+    """
+    limits = limits or Limits()
+    kind = artifact_kind(path)
+    if jobs > 1 and path.stat().st_size > PARALLEL_BYTES and archive_format(path) == "zip":
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(jobs, mp_context=get_context("spawn")) as pool:
+            futures = [
+                pool.submit(_collect, path, limits, git_ids, kind, (k, jobs)) for k in range(jobs)
+            ]
+            parts = [f.result() for f in futures]
+    else:
+        parts = [_collect(path, limits, git_ids, kind, (0, 1))]
+    found = _Partial()
+    for part in parts:
+        found.hits += part.hits
+        found.digests += part.digests
+        found.record = found.record or part.record
+        found.pure = part.pure if part.pure is not None else found.pure
+        found.pth += part.pth
+        found.modules.update(part.modules)
+        found.natives += part.natives
+    hits = found.hits
     if kind == "wheel":
-        hits.extend(record_hits(digests, *(record or (None, None))))
-        if pure:
+        hits.extend(record_hits(found.digests, *(found.record or (None, None))))
+        if found.pure:
             hits.extend(
                 Hit(
                     "inspect-native-in-pure",
@@ -141,14 +147,48 @@ def inspect_file(
                     None,
                     "native binary in a pure-Python wheel",
                 )
-                for name in natives
+                for name in found.natives
                 if not LAUNCHER.search(name.lower())
             )
-    for name, data in pth:
-        hits.extend(_pth_hits(name, data, modules))
-    for scan in modules.values():
+    for name, data in found.pth:
+        hits.extend(_pth_hits(name, data, found.modules))
+    for scan in found.modules.values():
         hits.extend(scan.hits)
-    return ArtifactReport(path, kind, file_sha256(path), tuple(digests), tuple(hits), pure)
+    digests = tuple(found.digests)
+    return ArtifactReport(path, kind, file_sha256(path), digests, tuple(hits), found.pure)
+
+
+def _collect(
+    path: Path, limits: Limits, git_ids: bool, kind: str, shard: tuple[int, int]
+) -> _Partial:
+    found = _Partial()
+    for entry in iter_entries(path, limits, git_ids=git_ids, shard=shard):
+        if entry.kind == "link":
+            found.hits.append(_link_hit(entry))
+            continue
+        if entry.kind == "special":
+            text = "device or FIFO member"
+            found.hits.append(Hit("inspect-archive-link", Severity.HIGH, entry.name, None, text))
+            continue
+        found.digests.append(MemberDigest(entry.name, entry.size, entry.sha256, entry.git_id))
+        lower = entry.name.lower()
+        if kind == "wheel" and lower.endswith(".dist-info/record") and lower.count("/") == 1:
+            found.record = (entry.name, entry.data)
+        if kind == "wheel" and lower.endswith(".dist-info/wheel") and lower.count("/") == 1:
+            found.pure = re.search(rb"(?mi)^Root-Is-Purelib:\s*true\s*$", entry.data) is not None
+        if entry.data.startswith(NATIVE_MAGIC) or (
+            entry.data.startswith(b"MZ") and b"PE\x00\x00" in entry.data[:1024]
+        ):
+            found.natives.append(entry.name)
+            found.hits.append(
+                Hit("", Severity.INFO, entry.name, None, "native binary", "native-code")
+            )
+        if lower.endswith(".pth"):
+            found.pth.append((entry.name, entry.data))
+        scan = _scan_member(entry, kind)
+        if scan is not None:
+            found.modules[_module_name(entry.name, kind)] = scan
+    return found
 
 
 def _module_name(member: str, kind: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from packaging.utils import (
 
 from bastion._internal.config import Config
 from bastion._internal.errors import BastionError
+from bastion._internal.inspect import scan
 from bastion._internal.inspect.archive import ArchiveError
 from bastion._internal.inspect.hits import Hit
 from bastion._internal.inspect.limits import Limits
@@ -61,21 +63,51 @@ def name_and_version(path: Path) -> tuple[str | None, str | None]:
 
 
 def inspect_paths(
-    paths: Iterable[Path], limits: Limits, *, strict: bool, git_ids: bool = False
+    paths: Iterable[Path], limits: Limits, *, strict: bool, git_ids: bool = False, jobs: int = 1
 ) -> list[Outcome]:
-    """Scan each file; ``strict`` raises on an unreadable one (a file the user named)."""
+    """Scan each file; ``strict`` raises on an unreadable one (a file the user named).
+
+    With ``jobs`` over 1, files are shared between that many processes (one file: its
+    members are, when it is a large zip).
+    """
+    chosen = list(paths)
+    if jobs > 1 and len(chosen) > 1 and _total_size(chosen) > scan.PARALLEL_BYTES:
+        from concurrent.futures import ProcessPoolExecutor
+        from multiprocessing import get_context
+
+        with ProcessPoolExecutor(min(jobs, len(chosen)), mp_context=get_context("spawn")) as pool:
+            done = list(
+                pool.map(_inspect_one, chosen, [limits] * len(chosen), [git_ids] * len(chosen))
+            )
+    else:
+        done = [_inspect_one(path, limits, git_ids, jobs) for path in chosen]
     outcomes = []
-    for path in paths:
+    for path, (report, error) in zip(chosen, done, strict=True):
         name, version = name_and_version(path)
-        try:
-            report = inspect_file(path, limits, git_ids=git_ids)
-        except ArchiveError as exc:
+        if error is not None:
             if strict:
-                raise
-            outcomes.append(Outcome(path, name, version, None, exc.message))
+                raise error
+            outcomes.append(Outcome(path, name, version, None, error.message))
             continue
         outcomes.append(Outcome(path, name, version, report))
     return pair_wheels(outcomes)
+
+
+def _total_size(paths: list[Path]) -> int:
+    total = 0
+    for path in paths:
+        with contextlib.suppress(OSError):  # reported when it is read
+            total += path.stat().st_size
+    return total
+
+
+def _inspect_one(
+    path: Path, limits: Limits, git_ids: bool, jobs: int = 1
+) -> tuple[ArtifactReport | None, ArchiveError | None]:
+    try:
+        return inspect_file(path, limits, git_ids=git_ids, jobs=jobs), None
+    except ArchiveError as exc:
+        return None, exc
 
 
 def pair_wheels(outcomes: list[Outcome]) -> list[Outcome]:
