@@ -198,3 +198,24 @@ def test_malformed_client_requests(upstream: LocalUpstream, make_proxy: MakeProx
     assert httpx.get(f"{proxy.url}/files/qtalpha/{dist.filename}").status_code == 200
     slashed = httpx.get(f"{proxy.url}/simple/qtalpha", follow_redirects=True)
     assert slashed.status_code == 200 and slashed.url.path == "/simple/qtalpha/"
+
+
+def test_a_reason_with_line_breaks_cannot_inject_headers(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    from datetime import UTC, datetime
+
+    from bastion._internal.proxy.state import BLOCK, ProxyState, Rule
+
+    dist = upstream.wheel("qtalpha", "1.0", OLD)
+    proxy = make_proxy()
+    state = ProxyState(proxy.app.config.state)
+    reason = "incident\r\nSet-Cookie: owned=1\r\n\r\n<script> ünïcode"
+    state.put(Rule(BLOCK, "qtalpha", "", reason, None, datetime.now(UTC)))
+    state.close()
+    proxy.app.rules = proxy.app.state.rules()  # as the refresher would, without waiting
+    got = httpx.get(f"{proxy.url}/files/qtalpha/{dist.filename}")
+    assert got.status_code == 403 and "set-cookie" not in got.headers
+    assert got.headers["x-bastion-reason"].startswith("qtalpha is blocked: incident  Set-Cookie")
+    page = httpx.get(f"{proxy.url}/simple/qtalpha/", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "<script>" not in page.text

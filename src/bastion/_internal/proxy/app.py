@@ -68,7 +68,8 @@ def _text(status: int, message: str, **headers: str) -> Response:
 
 def _refused(message: str, reason: str) -> Response:
     """403 with the reason in the body and (ASCII, bounded) in ``X-Bastion-Reason``."""
-    header = reason.encode("ascii", "replace").decode("ascii")[:1000]
+    printable = "".join(c if " " <= c <= "~" else " " for c in reason)  # no header injection
+    header = printable[:1000]
     return _text(403, message, **{"X-Bastion-Reason": header})
 
 
