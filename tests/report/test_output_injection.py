@@ -59,11 +59,13 @@ def test_no_raw_control_character_leaves_in_any_format(tmp_path: Path, fmt: str)
 
 
 def test_error_line_on_stderr_is_escaped(tmp_path: Path) -> None:
-    (tmp_path / "requirements.txt").write_text(f"-r {OSC8}.txt\n", encoding="utf-8")
-    code, out, err = run_cli("audit", str(tmp_path / "requirements.txt"))
+    # A file whose name holds escapes (a checkout can hold any name) and does not parse.
+    name = "req\x1b]8;;x\x07click\x1b]8;;\x07\x1b[2J.txt"
+    (tmp_path / name).write_text("not a requirement line ((\n", encoding="utf-8")
+    code, out, err = run_cli("audit", str(tmp_path / name))
     assert code == 3, (out, err)
     assert err.startswith("bastion: error: ") and len(err.splitlines()) == 1
-    assert "\\x1b]8;;http://evil.test/\\x07click" in err
+    assert "req\\x1b]8;;x\\x07click\\x1b]8;;\\x07\\x1b[2J.txt" in err
     assert not RAW.findall(err)
 
 
@@ -121,3 +123,20 @@ def test_github_annotation_cannot_start_another_command() -> None:
     escaped = escape_data("x\n::error::forged\r\x1b[2J")
     assert "\n" not in escaped and "\r" not in escaped and "\x1b" not in escaped
     assert escaped == "x%0A::error::forged%0D\\x1b[2J"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="ab`|[]()!<>&*_\\@:/.", min_size=1, max_size=40))
+def test_code_span_shows_any_text_exactly(name: str) -> None:
+    html = _MD.render(f"| h |\n|---|\n| {markdown_code(name)} |\n")
+    (inside,) = re.findall(r"<td><code>(.*?)</code></td>", html, re.S)
+    expected = name.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    assert inside == expected.replace('"', "&quot;")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="ab`|[]()!<>*_\\@:/. h", max_size=60))
+def test_markdown_text_never_links_or_tags(text: str) -> None:
+    html = _MD.render(f"| h |\n|---|\n| {markdown_text(text)} |\n")
+    assert "<a " not in html and "<img" not in html and "<code>" not in html
+    assert html.count("<td>") == 1  # one cell: no pipe split it
