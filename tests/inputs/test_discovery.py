@@ -60,7 +60,7 @@ def test_a_bad_discovered_file_is_recorded_and_the_others_are_read(
 
 # Trimmed from python-poetry/poetry (MIT): tests/fixtures/invalid_lock/poetry.lock stopped
 # the whole run with exit 3 although poetry never installs from its fixtures.
-POETRY_INVALID_FIXTURE = "[[package]]\nname = \"certifi\"\nversion = 2020.12.5\n"
+POETRY_INVALID_FIXTURE = '[[package]]\nname = "certifi"\nversion = 2020.12.5\n'
 
 
 def test_fixtures_examples_and_docs_are_skipped_and_counted(make_project: MakeProject) -> None:

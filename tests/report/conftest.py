@@ -20,7 +20,7 @@ def report(make_project: MakeProject) -> Report:
         {
             "requirements.txt": f"""\
             --extra-index-url http://corp.example/simple
-            idna==3.7
+            idna>=3.7
             flask>=2
             weird-name==1.0  # {HOSTILE}
             """,

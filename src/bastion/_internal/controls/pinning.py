@@ -221,7 +221,7 @@ def _package_findings(source: DependencySource) -> Iterator[Finding]:
             "missing-hash",
             f"none of the {len(unhashed)} pinned packages has a hash ({names}, ...): "
             "a file replaced on the index or a mirror installs unnoticed",
-            Location(source.path),
+            unhashed[0].location or Location(source.path),
             _LOCK_GENERATE,
         )
     for package in source.packages:
