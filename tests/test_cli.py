@@ -39,16 +39,16 @@ def test_fail_on_threshold(make_project: MakeProject) -> None:
 
 
 def test_incomplete_run_exits_2(make_project: MakeProject) -> None:
-    # The project's ruff configuration cannot be read, so the insecure-code layer cannot run:
-    # fail closed.
+    # Ruff cannot read one of the project's Python files, so the insecure-code layer cannot
+    # vouch for it: fail closed.
     root = make_project(
         {
             "requirements.txt": f"idna==3.7 --hash={H}\n",
             "app.py": "x = 1\n",
-            "ruff.toml": "line-length = \n",
             "bastion.toml": OLD_DATA_OK,
         }
     )
+    (root / "latin1.py").write_bytes(b'name = "caf\xe9"\n')
     code, out, _ = run_cli("check", str(root))
     assert code == 2
     assert "incomplete: ruff-security could not run" in " ".join(out.split())

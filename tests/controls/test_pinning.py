@@ -178,3 +178,58 @@ def test_a_file_without_any_hash_is_one_finding_not_one_per_line(
     _, findings = run_pinning(root)
     assert [f.package for f in findings] == ["b", "c"]
     assert rules(findings) == ["require-hashes-incomplete"] * 2
+
+
+# Excerpt of urllib3/urllib3's pyproject.toml and uv.lock (MIT, commit 6a8536b6): the
+# dev-min-pyopenssl group pins the oldest supported idna, the others a current one, and uv
+# locks both versions (conflicting groups). Drift was reported for the group whose
+# version sits second in the lock.
+URLLIB3_PYPROJECT = """\
+[project]
+name = "urllib3"
+version = "2.6.0"
+
+[dependency-groups]
+dev = ["idna>=3.10"]
+dev-min-pyopenssl = [
+    # cryptography, but 2.8 is the minimum needed for tests because of anyio.
+    "idna==2.8",
+]
+
+[tool.uv]
+conflicts = [[{group = "dev"}, {group = "dev-min-pyopenssl"}]]
+"""
+URLLIB3_LOCK = """\
+version = 1
+revision = 3
+requires-python = ">=3.10"
+
+[[package]]
+name = "idna"
+version = "2.8"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "idna"
+version = "3.13"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "urllib3"
+source = { editable = "." }
+"""
+
+
+def test_no_drift_when_any_locked_version_satisfies(make_project: MakeProject) -> None:
+    root = make_project({"pyproject.toml": URLLIB3_PYPROJECT, "uv.lock": URLLIB3_LOCK})
+    _, findings = run_pinning(root)
+    assert [f for f in findings if f.rule_id == "lock-drift"] == []
+    root = make_project(
+        {
+            "pyproject.toml": URLLIB3_PYPROJECT.replace("idna==2.8", "idna==2.9"),
+            "uv.lock": URLLIB3_LOCK,
+        }
+    )
+    _, findings = run_pinning(root)
+    [drift] = [f for f in findings if f.rule_id == "lock-drift"]
+    assert "idna==2.9 is declared but uv.lock locks 2.8, 3.13" in drift.message

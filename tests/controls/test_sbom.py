@@ -108,3 +108,20 @@ def test_stale_compares_canonical_names_and_every_listed_version(make_project: M
     _, rules = _result(root)
     assert "sbom-stale" not in rules
     assert "sbom-incomplete" in rules  # the SBOM itself is still missing elements
+
+
+def test_vendored_and_fixture_sboms_are_not_the_projects(make_project: MakeProject) -> None:
+    # pypa/pip ships src/pip/_vendor/bom.cdx.json for its vendored libraries (no supplier,
+    # its own versions): it was reported incomplete and stale against pip's lock.
+    vendored = (DATA / "sbom" / "cyclonedx-py-environment.json").read_text()
+    root = make_project(
+        {
+            "requirements.txt": REQUIREMENTS,
+            "bastion.toml": OLD_DATA_OK,
+            "src/pip/_vendor/bom.cdx.json": vendored,
+            "tests/data/sbom.json": vendored,
+        }
+    )
+    result, rules = _result(root)
+    assert rules == []
+    assert result.status is ControlStatus.NOT_CONFIGURED  # type: ignore[attr-defined]

@@ -403,19 +403,26 @@ def _drift_findings(
     declared: DeclaredProject, sources: list[DependencySource]
 ) -> Iterator[Finding]:
     for lock in _locks_for(declared, sources):
-        locked = {p.name: p for p in lock.packages}
+        locked: dict[str, list[LockedPackage]] = {}
+        for package in lock.packages:
+            locked.setdefault(package.name, []).append(package)
         for dep in declared.dependencies:
             if dep.name == declared.name:
                 continue  # a self-reference such as "app[extra]"
             if dep.group != "main" and lock.format not in _LOCKS_ALL_GROUPS:
                 continue
-            yield from _drift_of(dep, locked.get(dep.name), lock.path)
+            yield from _drift_of(dep, locked.get(dep.name, []), lock.path)
 
 
 def _drift_of(
-    dep: DeclaredDependency, package: LockedPackage | None, lock: Path
+    dep: DeclaredDependency, packages: list[LockedPackage], lock: Path
 ) -> Iterator[Finding]:
-    if package is None:
+    """Drift when no locked version of the name satisfies the declaration.
+
+    A lock may hold several versions of one name (uv's forks for conflicting groups:
+    urllib3 locks idna 2.8 for its minimum-versions group and 3.13 for the others).
+    """
+    if not packages:
         if dep.markers:
             return  # may be excluded on the platform the lock was made for
         yield _finding(
@@ -425,16 +432,22 @@ def _drift_of(
             f"re-run the tool that generates {lock.name}",
         )
         return
-    if not dep.specifier or package.version is None:
+    versions = [p for p in packages if p.version is not None]
+    if not dep.specifier or not versions:
         return
     try:
-        allowed = SpecifierSet(dep.specifier).contains(Version(package.version), prereleases=True)
+        specifier = SpecifierSet(dep.specifier)
+        allowed = any(
+            specifier.contains(Version(str(p.version)), prereleases=True) for p in versions
+        )
     except (InvalidSpecifier, InvalidVersion):
         return
+    package = versions[-1]
     if not allowed:
+        shown = ", ".join(str(p.version) for p in versions)
         yield _finding(
             "lock-drift",
-            f"{dep.name}{dep.specifier} is declared but {lock.name} locks {package.version}",
+            f"{dep.name}{dep.specifier} is declared but {lock.name} locks {shown}",
             dep.location,
             f"re-run the tool that generates {lock.name}",
             package,

@@ -29,7 +29,7 @@ from bastion._internal.model import (
     relative_to,
 )
 from bastion._internal.ruff.child import TIMEOUT_SECONDS, ChildError, Completed, run_bounded
-from bastion._internal.ruff.settings import TEST_CODES, read_settings
+from bastion._internal.ruff.settings import TEST_CODES, RuffSettings, read_settings
 from bastion._internal.ruff.tree import Refused, python_files
 from bastion._internal.rules import Rule, register
 
@@ -150,10 +150,19 @@ class RuffSecurityControl:
         if ruff is None:
             return not_configured(self, "ruff is not installed (pip install 'bastion[ruff]')")
         root = project.root.resolve()
+        fallback_note = ""
         try:
             settings = read_settings(root)
         except InputError as exc:
-            return self._error(f"cannot use the project's Ruff settings: {exc.one_line()}")
+            # Ruff's defaults check a superset of what the project's settings would (no
+            # excludes, no ignores), so falling back never hides a finding. uv's own
+            # ruff.toml uses TOML 1.1 (newlines in inline tables), which Ruff reads and
+            # Python's tomllib does not.
+            settings = RuffSettings()
+            fallback_note = (
+                f"the project's Ruff settings were not used ({exc.one_line()}): "
+                "checked with Ruff's defaults"
+            )
         tree = python_files(root)
         if not tree.files and not tree.refused:
             return not_configured(self, "no Python files in the project")
@@ -214,6 +223,8 @@ class RuffSecurityControl:
         if tree.links_skipped:
             notes.append(f"{tree.links_skipped} symbolic links not followed")
         notes += settings.notes
+        if fallback_note:
+            notes.append(fallback_note)
         problems = [*refused, *failed]
         if problems:
             shown_problems = "; ".join(

@@ -16,59 +16,29 @@ from pathlib import Path
 from bastion._internal.controls.base import Project, not_configured
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical
-from bastion._internal.inputs.discovery import find_files
-from bastion._internal.model import ControlResult, ControlStatus, Finding, Location, Severity
-from bastion._internal.rules import DOCS, Rule, register
+from bastion._internal.inputs.discovery import NOT_INSTALLED_DIRS, find_files
+from bastion._internal.model import ControlResult, ControlStatus, Finding, Location
+from bastion._internal.rulesets.sbom import CONTROL, RULES, THREAT
 
-CONTROL = "sbom"
-THREAT = "blind-response"
 SBOM_NAMES = ("bom.json", "bom.xml", "sbom.json", "sbom.xml")
 SBOM_SUFFIXES = (".cdx.json", ".cdx.xml", ".spdx.json")
 MAX_DEPTH = 3
-_HELP = f"{DOCS}/layers/sbom.md"
-RULES = {
-    r.id: r
-    for r in (
-        Rule(
-            "sbom-incomplete",
-            "SbomIncomplete",
-            "SBOM lacks NTIA minimum elements",
-            "Regenerate it with 'bastion sbom' (supplier, hashes, licences, authors, lifecycle).",
-            Severity.MEDIUM,
-            THREAT,
-            CONTROL,
-            _HELP,
-        ),
-        Rule(
-            "sbom-stale",
-            "SbomStale",
-            "SBOM does not list what the project locks",
-            "Regenerate the SBOM from the current lock (bastion sbom -o FILE).",
-            Severity.MEDIUM,
-            THREAT,
-            CONTROL,
-            _HELP,
-        ),
-        Rule(
-            "sbom-unreadable",
-            "SbomUnreadable",
-            "SBOM file that could not be read",
-            "Fix or regenerate the file.",
-            Severity.MEDIUM,
-            THREAT,
-            CONTROL,
-            _HELP,
-        ),
-    )
-}
-register(*RULES.values())
+
+
+# An SBOM below these folders describes vendored code or a fixture, not the project's
+# own dependencies (pip ships src/pip/_vendor/bom.cdx.json for its vendored libraries).
+NOT_THE_PROJECTS = frozenset(
+    {"_vendor", "vendor", "vendored", "third_party", "third-party", *NOT_INSTALLED_DIRS}
+)
 
 
 def sbom_files(root: Path, exclude: tuple[str, ...] = ()) -> list[Path]:
-    """SBOM files kept in the project, a few levels deep."""
+    """SBOM files the project keeps for itself, a few levels deep."""
 
     def wanted(path: Path) -> bool:
         name = path.name.lower()
+        if any(part in NOT_THE_PROJECTS for part in path.relative_to(root).parts[:-1]):
+            return False
         return name in SBOM_NAMES or name.endswith(SBOM_SUFFIXES)
 
     return find_files(root, wanted, exclude=exclude, max_depth=MAX_DEPTH, skip_hidden=True)

@@ -52,7 +52,21 @@ SKIPPED_DIRS = frozenset(
 # documentation builds, build output): entered only to count what is skipped; read with
 # --include. A uv workspace member below one of them is still read.
 NOT_INSTALLED_DIRS = frozenset(
-    {"tests", "test", "testing", "fixtures", "examples", "example", "docs", "doc", "build", "dist"}
+    {
+        "tests",
+        "test",
+        "testing",
+        "test-data",
+        "test_data",
+        "testdata",
+        "fixtures",
+        "examples",
+        "example",
+        "docs",
+        "doc",
+        "build",
+        "dist",
+    }
 )
 MAX_DEPTH = 12
 MAX_ENTRIES = 200_000
