@@ -151,11 +151,29 @@ class PythonScan:
 
 
 # Every rule needs a sink: a file naming none of these cannot hit, and is not parsed.
-_SINK_WORDS = re.compile(
-    rb"subprocess|\.system\b|\bimport\b[^\n]*\bsystem\b|['\"]system['\"]|popen|\bspawn"
-    rb"|startfile|\bexec[lv]p?e?\b|posix_spawn|\bpty\b|urlopen|urlretrieve|\brequests\b|httpx"
-    rb"|\bsocket\b|HTTPS?Connection|smtplib|ftplib|telnetlib|\bwget\b|urllib3|chmod"
-    rb"|create_subprocess"
+# Each sink's plain substring (a fast test), and a regex the file must then match (or None).
+_SINKS_NAMED: tuple[tuple[bytes, re.Pattern[bytes] | None], ...] = (
+    (b"subprocess", None),
+    (b"popen", None),
+    (b"startfile", None),
+    (b"posix_spawn", None),
+    (b"urlopen", None),
+    (b"urlretrieve", None),
+    (b"httpx", None),
+    (b"HTTPConnection", None),
+    (b"HTTPSConnection", None),
+    (b"smtplib", None),
+    (b"ftplib", None),
+    (b"telnetlib", None),
+    (b"urllib3", None),
+    (b"chmod", None),
+    (b"system", re.compile(rb"\.system\b|\bimport\b[^\n]*\bsystem\b|['\"]system['\"]")),
+    (b"spawn", re.compile(rb"\bspawn")),
+    (b"exec", re.compile(rb"\bexec[lv]p?e?\b")),
+    (b"pty", re.compile(rb"\bpty\b")),
+    (b"requests", re.compile(rb"\brequests\b")),
+    (b"socket", re.compile(rb"\bsocket\b")),
+    (b"wget", re.compile(rb"\bwget\b")),
 )
 _EXEC_WORDS = re.compile(rb"\b(?:exec|eval|compile|FunctionType)\b")
 _DECODE_WORDS = re.compile(
@@ -169,8 +187,11 @@ def may_hit(source: bytes) -> bool:
     if not source.isascii():  # identifiers are NFKC-normalised: fullwidth 'exec' is exec
         text = unicodedata.normalize("NFKC", source.decode("utf-8", "replace"))
         source = text.encode("utf-8", "replace")
-    if _SINK_WORDS.search(source):
-        return True
+    for word, pattern in _SINKS_NAMED:
+        if word in source and (pattern is None or pattern.search(source)):
+            return True
+    if not any(word in source for word in (b"exec", b"eval", b"compile", b"FunctionType")):
+        return False
     return bool(_EXEC_WORDS.search(source) and _DECODE_WORDS.search(source))
 
 

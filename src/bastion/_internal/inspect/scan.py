@@ -223,12 +223,19 @@ def _scan_member(entry: Entry, kind: str) -> PythonScan | None:
     if text and entry.complete and lower.endswith((".py", ".pyw")):
         python = scan_python(name, data, install=_is_setup_py(name, kind))
         unicode = unicode_hits(name, data)
-    elif text and entry.complete and _PYTHON_HINT.search(data[:65536]) and may_hit(data):
+    elif text and entry.complete and _looks_like_python(data) and may_hit(data):
         python = scan_python(name, data, prefilter=False)  # code in a data file
     result = python if python is not None else PythonScan()
     result.hits.extend(unicode)
     result.hits.extend(_byte_hits(name, data, python is not None, text, 0))
     return result
+
+
+def _looks_like_python(data: bytes) -> bool:
+    head = data[:65536]
+    if not any(word in head for word in (b"import", b"exec", b"eval")):
+        return False
+    return _PYTHON_HINT.search(head) is not None
 
 
 def _is_setup_py(name: str, kind: str) -> bool:
