@@ -44,7 +44,10 @@ def timed(command: list[str], timeout: float = 900) -> tuple[float, int, str, in
     """(wall seconds, exit code, stdout, peak RSS in KiB) of one cold process."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.DEVNULL)
+        # a neutral folder: no bastion.toml or [tool.bastion] of this repository applies
+        process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir()
+        )
         deadline = start + timeout
         while True:
             pid, status, usage = os.wait4(process.pid, os.WNOHANG)

@@ -214,3 +214,40 @@ def test_unsafe_name_is_total(name: str) -> None:
         assert reason is not None
     elif not (len(name) >= 2 and name[1] == ":" and name[0].isascii() and name[0].isalpha()):
         assert reason is None
+
+
+_code_words = st.sampled_from(
+    [
+        "exec(",
+        "eval(",
+        "base64.b64decode(",
+        "zlib.decompress(",
+        "import os\n",
+        "os.system(",
+        "subprocess.Popen(",
+        "urllib.request.urlopen(",
+        "'/tmp/x'",
+        "[::-1]",
+        "x = ",
+        ")",
+        "\n",
+        "def f():\n    ",
+        "\u202e",
+        "\u0430",
+        "stratum+tcp://",
+    ]
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(parts=st.lists(st.one_of(_code_words, st.text(max_size=8)), max_size=30))
+def test_member_scanning_never_raises(parts: list[str]) -> None:
+    from bastion._internal.inspect.archive import Entry
+    from bastion._internal.inspect.scan import _scan_member
+
+    data = "".join(parts).encode("utf-8", "surrogatepass")
+    for name in ("pkg/mod.py", "pkg/data.json", "demo-1.0/setup.py", "x.pth"):
+        result = _scan_member(Entry(name, "file", len(data), data, True), "sdist")
+        assert result is not None
+        for hit in result.hits:
+            assert "\n" not in hit.evidence and hit.member == name
