@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -20,7 +20,9 @@ from bastion._internal.inputs.common import canonical
 from bastion._internal.markers import Target
 from bastion._internal.model import VEX_JUSTIFICATIONS, Location, Severity, Waiver
 from bastion._internal.safe_read import excerpt, key_line, parse_toml, read_text
-from bastion._internal.workflows.suppress import ConfiguredIgnore, parse_ignore
+
+if TYPE_CHECKING:  # the workflow audit (and yaml) is imported only for workflow-ignore
+    from bastion._internal.workflows.suppress import ConfiguredIgnore
 
 CONFIG_FILE = "bastion.toml"
 DEFAULT_FAIL_ON = Severity.MEDIUM
@@ -166,6 +168,8 @@ def parse_config(path: Path, table: dict[str, Any], text: str) -> Config:
         raise ConfigError(path, "quarantine-indexes should be http(s) URLs", where)
     ignores = []
     for entry in _strings(path, lines, table, "workflow-ignore"):
+        from bastion._internal.workflows.suppress import parse_ignore
+
         try:
             ignores.append(parse_ignore(entry))
         except ValueError as exc:

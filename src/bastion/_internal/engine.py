@@ -8,10 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bastion._internal.config import Config, load_config
-from bastion._internal.controls import Control, Project, default_controls
+from bastion._internal.controls import CONTROL_IDS, Control, Project, default_controls
 from bastion._internal.errors import BastionError, ConfigError
 from bastion._internal.inputs.discovery import ProjectInputs, discover, read_dependency_file
-from bastion._internal.inputs.environment import parse_environment
 from bastion._internal.inputs.unreadable import unreadable_result
 from bastion._internal.markers import Target
 from bastion._internal.model import ControlResult, ControlStatus, Report, Severity
@@ -77,6 +76,8 @@ def run_check(
         inputs = ProjectInputs(project_root, (), ())
     added = [read_dependency_file(p) for p in extra_files]
     if environment is not None:
+        from bastion._internal.inputs.environment import parse_environment
+
         env_path = None if environment == CURRENT_ENVIRONMENT else environment
         added.append(parse_environment(env_path))
     if added:
@@ -94,7 +95,7 @@ def run_check(
             provenance_dirs=provenance_dirs,
         )
     )
-    known_ids = [c.id for c in default_controls()]
+    known_ids = list(CONTROL_IDS)
     unknown = config.disable - {c.id for c in chosen} - set(known_ids)
     if unknown and config.path is not None:
         known = ", ".join(known_ids)

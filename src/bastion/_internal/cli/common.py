@@ -14,7 +14,6 @@ from bastion._internal.cli.db import DATABASE
 from bastion._internal.markers import PLATFORMS, Target
 from bastion._internal.model import Report, Severity
 from bastion._internal.report import FORMATS
-from bastion._internal.safe_write import write_atomically
 
 EXIT_INCOMPLETE = 2
 EXIT_USAGE = 3
@@ -187,6 +186,8 @@ def emit(report: Report, fmt: str, output: Path | None, *, show_all: bool = Fals
     else:
         text = renderer(fmt)(report, use_color(output))
     if output is not None:
+        from bastion._internal.safe_write import write_atomically
+
         write_atomically(output, text)
         click.echo(f"bastion: report written to {output} (exit code {report.exit_code})", err=True)
     else:
@@ -239,8 +240,6 @@ def run_report(
     fmt: str = "text",
 ) -> Report:
     from bastion._internal.controls import Control
-    from bastion._internal.controls.advisories import AdvisoryControl
-    from bastion._internal.controls.workflows import WorkflowControl
     from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
 
     env = options["env"]
@@ -258,8 +257,12 @@ def run_report(
     actions_dirs = tuple(options["actions_dirs"])
     controls: list[Control] | None = None
     if only_advisories:
+        from bastion._internal.controls.advisories import AdvisoryControl
+
         controls = [AdvisoryControl(db_path)]
     elif only_workflows:
+        from bastion._internal.controls.workflows import WorkflowControl
+
         controls = [
             WorkflowControl(
                 actions_dirs,

@@ -1,4 +1,10 @@
-"""The layers of defence. Each module holds one control; ``default_controls`` lists them."""
+"""The layers of defence. Each module holds one control; ``default_controls`` lists them.
+
+Nothing here imports a control module at import time: ``default_controls``
+imports each control when it builds it, so a command that runs one layer
+(``bastion audit``) never pays for the others. ``CONTROL_IDS`` names them all
+without importing any (a test keeps it equal to what ``default_controls`` builds).
+"""
 
 from __future__ import annotations
 
@@ -8,22 +14,28 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bastion._internal.controls.advisories import AdvisoryControl
 from bastion._internal.controls.base import Control, Project
-from bastion._internal.controls.cooldown import CooldownControl
-from bastion._internal.controls.index_confusion import IndexConfusionControl
-from bastion._internal.controls.inspect import InspectControl
-from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
-from bastion._internal.controls.pinning import PinningControl
-from bastion._internal.controls.provenance import ProvenanceControl
-from bastion._internal.controls.proxy import QuarantineIndexControl
-from bastion._internal.controls.ruff_security import RuffSecurityControl
-from bastion._internal.controls.sbom import SbomControl
-from bastion._internal.controls.watch import WatchControl
-from bastion._internal.controls.workflows import WorkflowControl
 
 if TYPE_CHECKING:
     from bastion._internal.index_client import IndexClient
+
+
+# The id of every control ``default_controls`` builds, in report order.
+CONTROL_IDS: tuple[str, ...] = (
+    "pinning",
+    "advisories",
+    "index-confusion",
+    "typosquat",
+    "approved-packages",
+    "cooldown",
+    "quarantine-index",
+    "ruff-security",
+    "workflows",
+    "sbom",
+    "provenance",
+    "inspect",
+    "watch",
+)
 
 
 def index_client(now: datetime | None = None) -> Callable[[], IndexClient]:
@@ -55,6 +67,19 @@ def default_controls(
     GitHub; without it no control touches the network. ``actions_dirs`` are
     local copies of remote actions (``OWNER/REPO/REF/...``).
     """
+    from bastion._internal.controls.advisories import AdvisoryControl
+    from bastion._internal.controls.cooldown import CooldownControl
+    from bastion._internal.controls.index_confusion import IndexConfusionControl
+    from bastion._internal.controls.inspect import InspectControl
+    from bastion._internal.controls.names import ApprovedPackagesControl, TyposquatControl
+    from bastion._internal.controls.pinning import PinningControl
+    from bastion._internal.controls.provenance import ProvenanceControl
+    from bastion._internal.controls.proxy import QuarantineIndexControl
+    from bastion._internal.controls.ruff_security import RuffSecurityControl
+    from bastion._internal.controls.sbom import SbomControl
+    from bastion._internal.controls.watch import WatchControl
+    from bastion._internal.controls.workflows import WorkflowControl
+
     client = index_client(now) if online else None
     return [
         PinningControl(),
@@ -73,4 +98,4 @@ def default_controls(
     ]
 
 
-__all__ = ["Control", "Project", "default_controls", "index_client"]
+__all__ = ["CONTROL_IDS", "Control", "Project", "default_controls", "index_client"]

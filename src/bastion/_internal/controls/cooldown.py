@@ -48,37 +48,10 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.rules import DOCS, Rule, register
+from bastion._internal.rulesets.cooldown import CONTROL
 
 if TYPE_CHECKING:  # the client (urllib, threads) is imported only with --online
     from bastion._internal.index_client import IndexClient, ProjectPage
-
-CONTROL = "cooldown"
-_HELP = f"{DOCS}/layers/names.md#release-age-cooldown-cooldown"
-register(
-    Rule(
-        "young-release",
-        "YoungRelease",
-        "A locked artifact was uploaded less than the cooldown before the lock was made.",
-        "Compromised releases are usually found within days. Re-lock with a cutoff "
-        '(uv: `exclude-newer = "7 days"` under `[tool.uv]`; pip: `--uploaded-prior-to P7D`), '
-        "or waive the package with a reason once you have reviewed the release.",
-        Severity.MEDIUM,
-        "compromised-release",
-        CONTROL,
-        _HELP,
-    ),
-    Rule(
-        "cooldown-security-exemption",
-        "CooldownSecurityExemption",
-        "A young release is allowed because it fixes an advisory of the version it replaced.",
-        "Nothing to do: waiting out the cooldown would keep a known vulnerability.",
-        Severity.INFO,
-        "compromised-release",
-        CONTROL,
-        _HELP,
-    ),
-)
 
 
 @dataclass(frozen=True, slots=True)

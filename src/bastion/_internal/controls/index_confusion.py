@@ -39,44 +39,15 @@ from bastion._internal.model import (
     SourceFormat,
     SourceKind,
 )
-from bastion._internal.rules import DOCS, Rule, register, rule
+from bastion._internal.rules import rule
+from bastion._internal.rulesets.index_confusion import CONTROL
 
 if TYPE_CHECKING:  # the client (urllib, threads) is imported only with --online
     from bastion._internal.index_client import IndexClient
 
-CONTROL = "index-confusion"
 PUBLIC_HOSTS = frozenset({"pypi.org", "pypi.python.org", "files.pythonhosted.org"})
 COLLAPSE_AFTER = 10  # more packages than this with one cause become one finding
-_HELP = f"{DOCS}/layers/names.md#dependency-confusion-index-confusion"
 _TOOL_OF = {SourceFormat.UV_LOCK: "uv", SourceFormat.POETRY_LOCK: "poetry"}
-register(
-    Rule(
-        "index-confusion",
-        "IndexConfusion",
-        "A package may be resolved from more than one index.",
-        "With `--extra-index-url` pip merges every index and installs the highest version "
-        "it finds anywhere, so anyone who registers an internal package name on PyPI wins "
-        "(dependency confusion). Serve everything from one index (a proxy), or pin each "
-        "internal package to its index (uv `[tool.uv.sources]` with an `explicit = true` "
-        'index; Poetry `source = ...` with `priority = "explicit"`).',
-        Severity.HIGH,
-        "typosquat",
-        CONTROL,
-        _HELP,
-    ),
-    Rule(
-        "internal-name-unclaimed",
-        "InternalNameUnclaimed",
-        "A package locked from a private index has no project of that name on the public index.",
-        "Anyone can register the name on the public index; a resolver that falls through to "
-        "it installs theirs. Register a placeholder project under the name, and pin the package "
-        "to its index.",
-        Severity.HIGH,
-        "typosquat",
-        CONTROL,
-        _HELP,
-    ),
-)
 
 
 def _key(url: str) -> str:

@@ -22,33 +22,9 @@ from bastion._internal.model import (
 from bastion._internal.names.approved import read_approved
 from bastion._internal.names.corpus import load_corpus
 from bastion._internal.names.typosquat import TyposquatIndex
-from bastion._internal.rules import DOCS, Rule, register
 
 REPORT_CONFIDENCE = 0.6
 HIGH_CONFIDENCE = 0.8
-_HELP = f"{DOCS}/layers/names.md"
-register(
-    Rule(
-        "typosquat",
-        "Typosquat",
-        "A locked package's name imitates a much more popular project.",
-        "If you meant the popular project, fix the name; if not, waive with a reason.",
-        Severity.HIGH,
-        "typosquat",
-        "typosquat",
-        _HELP,
-    ),
-    Rule(
-        "unapproved-package",
-        "UnapprovedPackage",
-        "A locked package is not on the approved-package list.",
-        "Review the new dependency, then add it with 'bastion names approve'.",
-        Severity.MEDIUM,
-        "typosquat",
-        "approved-packages",
-        _HELP,
-    ),
-)
 
 
 def locked_names(sources: Iterable[DependencySource]) -> Iterator[LockedPackage]:
