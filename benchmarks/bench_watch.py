@@ -2,7 +2,7 @@
 
 Run from the repository root in the test environment (bastion[watch] installed):
     python benchmarks/bench_watch.py [--rounds 5] [--interval 0.1]
-        [--tests "tests/names tests/inputs"] [--skip-pip] [--spawn 10000]
+        [--tests "tests/names tests/inputs"] [--skip-pip] [--skip-tests] [--spawn 10000]
 
 Workloads:
 - pip: a real ``pip install --no-index --find-links CACHE --require-hashes -r
@@ -13,7 +13,10 @@ Workloads:
   SLICE``).
 Each round runs both variants back to back, alternating which goes first, so
 that drift on a shared machine hits both alike. Reported: median, min-max,
-and the added time of the watched median over the plain one. The watched
+and the added time of the watched median over the plain one; the watch's own
+CPU seconds (from its trace, start-up included); and the CPU seconds of the
+whole process tree (getrusage of reaped children), which a loaded machine
+disturbs far less than wall time. The watched
 time is the whole ``python -m bastion watch`` process (start-up, sampling,
 report), as a CI step would pay it.
 
@@ -28,6 +31,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shlex
 import statistics
 import subprocess
@@ -52,7 +56,14 @@ def _watch(interval: float) -> list[str]:
     ]
 
 
-def _run(command: list[str], cwd: Path = ROOT) -> tuple[float, str]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _run(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of the whole process tree (every descendant is reaped)."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
@@ -60,7 +71,7 @@ def _run(command: list[str], cwd: Path = ROOT) -> tuple[float, str]:
         raise SystemExit(
             f"failed ({done.returncode}): {shlex.join(command)[:200]}\n{done.stderr[-2000:]}"
         )
-    return elapsed, done.stderr
+    return elapsed, _children_cpu() - cpu
 
 
 def _fill_cache() -> None:
@@ -73,7 +84,7 @@ def _fill_cache() -> None:
     )
 
 
-def _pip_round(folder: Path, watched: bool, interval: float) -> tuple[float, str]:
+def _pip_round(folder: Path, watched: bool, interval: float) -> tuple[float, float]:
     venv = folder / ("watched" if watched else "plain")
     subprocess.run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     install = [
@@ -93,7 +104,7 @@ def _pip_round(folder: Path, watched: bool, interval: float) -> tuple[float, str
     return _run((_watch(interval) if watched else []) + install)
 
 
-def _tests_round(slice_: list[str], watched: bool, interval: float) -> tuple[float, str]:
+def _tests_round(slice_: list[str], watched: bool, interval: float) -> tuple[float, float]:
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *slice_]
     return _run((_watch(interval) if watched else []) + command)
 
@@ -104,30 +115,35 @@ def _trace() -> tuple[int, int, float]:
     return len(data["processes"]), data["samples"], float(data["watch_cpu_seconds"])
 
 
-def _compare(name: str, rounds: int, one: Callable[[bool], tuple[float, str]]) -> str:
+def _compare(name: str, rounds: int, one: Callable[[bool], tuple[float, float]]) -> str:
     plain: list[float] = []
     watched: list[float] = []
     own: list[float] = []
+    cpu_of: dict[bool, list[float]] = {False: [], True: []}
     seen = (0, 0)
     for index in range(rounds):
         order = (False, True) if index % 2 == 0 else (True, False)
         for is_watched in order:
-            elapsed, _ = one(is_watched)
+            elapsed, tree_cpu = one(is_watched)
             (watched if is_watched else plain).append(elapsed)
+            cpu_of[is_watched].append(tree_cpu)
             if is_watched:
                 processes, samples, cpu = _trace()
                 own.append(cpu)
                 seen = (processes, samples)
         print(
             f"  {name} round {index + 1}: plain {plain[-1]:.2f} s, watched {watched[-1]:.2f} s "
-            f"(watch CPU {own[-1]:.2f} s)",
+            f"(watch CPU {own[-1]:.2f} s; tree CPU {cpu_of[False][-1]:.2f} / "
+            f"{cpu_of[True][-1]:.2f} s)",
             flush=True,
         )
     p, w, cpu = statistics.median(plain), statistics.median(watched), statistics.median(own)
+    cp, cw = statistics.median(cpu_of[False]), statistics.median(cpu_of[True])
     return (
         f"| {name} | {p:.2f} s ({min(plain):.2f}-{max(plain):.2f}) | "
         f"{w:.2f} s ({min(watched):.2f}-{max(watched):.2f}) | {100 * (w - p) / p:+.1f} % | "
         f"{cpu:.2f} s ({100 * cpu / w:.1f} % of one core) | "
+        f"{cp:.2f} s / {cw:.2f} s ({100 * (cw - cp) / cp:+.1f} %) | "
         f"{seen[0]} processes, {seen[1]} samples |"
     )
 
@@ -168,6 +184,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.1)
     parser.add_argument("--tests", default="tests/names tests/inputs")
     parser.add_argument("--skip-pip", action="store_true")
+    parser.add_argument("--skip-tests", action="store_true")
     parser.add_argument("--spawn", type=int, default=0)
     args = parser.parse_args()
     print(f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}; interval {args.interval} s")
@@ -183,19 +200,20 @@ def main() -> int:
                 )
             )
     slice_ = args.tests.split()
-    rows.append(
-        _compare(
-            f"pytest {' '.join(slice_)}",
-            args.rounds,
-            lambda w: _tests_round(slice_, w, args.interval),
+    if not args.skip_tests:
+        rows.append(
+            _compare(
+                f"pytest {' '.join(slice_)}",
+                args.rounds,
+                lambda w: _tests_round(slice_, w, args.interval),
+            )
         )
-    )
     print()
     print(
         "| workload | plain: median (min-max) | watched: median (min-max) | added wall | "
-        "watch's own CPU (median) | last watched run |"
+        "watch's own CPU (median) | tree CPU plain / watched (median) | last watched run |"
     )
-    print("|---|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for row in rows:
         print(row)
     if args.spawn:
