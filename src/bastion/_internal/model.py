@@ -345,12 +345,17 @@ class Report:
     fail_on: Severity
     generated_at: datetime
     notes: tuple[str, ...] = ()  # what was deliberately not read, and how to read it
+    # Sorted once (renderers read it many times); recomputed by dataclasses.replace.
+    _findings: tuple[Finding, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        found = [f for r in self.results for f in r.findings]
+        object.__setattr__(self, "_findings", tuple(sorted(found, key=finding_sort_key)))
 
     @property
     def findings(self) -> tuple[Finding, ...]:
         """Every finding not covered by a waiver, most severe first."""
-        found = [f for r in self.results for f in r.findings]
-        return tuple(sorted(found, key=finding_sort_key))
+        return self._findings
 
     @property
     def incomplete(self) -> bool:

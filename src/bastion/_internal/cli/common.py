@@ -229,6 +229,19 @@ def progress_reporter(fmt: str) -> Callable[[int, int, str], None] | None:
 
 
 PROGRESS_AFTER_SECONDS = 1.0
+# A report run allocates millions of small objects (lock entries, YAML nodes) that live to
+# the end; the default first threshold (2,000) makes the collector walk them over and over
+# (11-17 % of a 5,000-package check). Cycles are still collected, only less often. Not for
+# the servers: they run report code only through their own entry points.
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
+def relax_garbage_collection() -> None:
+    """Freeze what the imports made and collect less often, for one short-lived report run."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def run_report(
@@ -242,6 +255,7 @@ def run_report(
     from bastion._internal.controls import Control
     from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
 
+    relax_garbage_collection()
     env = options["env"]
     environment = (
         None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
