@@ -308,14 +308,16 @@ def test_a_kept_page_shows_a_release_the_moment_it_is_old_enough(
 ) -> None:
     from datetime import UTC, datetime
 
+    uploaded = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     upstream.wheel("qtalpha", "1.0", OLD)
-    upstream.wheel("qtalpha", "2.0", YOUNG)  # two hours old: served in 6 days 22 hours
-    offset = [timedelta(0)]
-    proxy = make_proxy(clock=lambda: datetime.now(UTC) + offset[0])
+    upstream.wheel("qtalpha", "2.0", uploaded)
+    ready = uploaded + timedelta(days=7)  # the default min-age
+    moment = [uploaded + timedelta(hours=2)]
+    proxy = make_proxy(clock=lambda: moment[0])
     assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0"]
     assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0"]  # the same answer again
-    offset[0] = timedelta(days=6, hours=21, minutes=59)
+    moment[0] = ready - timedelta(minutes=1)
     assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0"]
-    offset[0] = timedelta(days=6, hours=22, minutes=1)
+    moment[0] = ready
     assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0", "2.0"]
     assert len([h for h in upstream.hits if h.startswith("/simple/")]) == 1  # one fetch
