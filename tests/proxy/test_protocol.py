@@ -103,7 +103,9 @@ def test_html_page_round_trips_with_yanked_reasons(
     assert isinstance(by_version["2.0"].yanked, str) and "younger" in by_version["2.0"].yanked
 
 
-def test_upstream_yanks_pass_through(upstream: LocalUpstream, make_proxy: MakeProxy) -> None:
+def test_upstream_yanks_and_provenance_pass_through(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
     dist = upstream.wheel("qtalpha", "1.0", OLD)
     body = {
         "meta": {"api-version": "1.1"},
@@ -115,12 +117,18 @@ def test_upstream_yanks_pass_through(upstream: LocalUpstream, make_proxy: MakePr
                 "hashes": {"sha256": dist.sha256},
                 "upload-time": OLD.isoformat(),
                 "yanked": "broken build",
+                "provenance": f"/integrity/qtalpha/1.0/{dist.filename}/provenance",
             }
         ],
     }
     upstream.raw_pages["qtalpha"] = (200, JSON_TYPE, json.dumps(body).encode(), {})
     proxy = make_proxy()
-    assert page(proxy.url, "qtalpha").json()["files"][0]["yanked"] == "broken build"
+    (entry,) = page(proxy.url, "qtalpha").json()["files"]
+    assert entry["yanked"] == "broken build"
+    proof = f"{upstream.url}/integrity/qtalpha/1.0/{dist.filename}/provenance"
+    assert entry["provenance"] == proof  # PEP 740: upstream's URL, absolute
+    html = page(proxy.url, "qtalpha", "text/html").text
+    assert 'data-yanked="broken build"' in html and f'data-provenance="{proof}"' in html
 
 
 def test_metadata_files_are_served_verified(upstream: LocalUpstream, make_proxy: MakeProxy) -> None:
