@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from bastion._internal.safe_read import (
     read_lock_text,
     read_text,
 )
+from tests.conftest import LOCKFILES, run_cli
 
 HUGE = "1" * 5000  # Python refuses int() of more than 4,300 digits
 
@@ -123,3 +125,23 @@ def test_excerpt_is_short_and_printable() -> None:
     assert "\x07" not in excerpt(hostile)
     assert "\u202e" not in excerpt(hostile)
     assert "\r" not in excerpt(hostile)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "pyproject.toml: invalid TOML: nested too deeply"),
+        (HUGE, "pyproject.toml:3: invalid TOML: an integer literal longer than 4,300 digits"),
+    ],
+    ids=["deep", "huge-integer"],
+)
+def test_sbom_lock_with_a_hostile_pyproject_is_one_error_line(
+    tmp_path: Path, value: str, message: str
+) -> None:
+    # Issue 14.7: sbom --lock read pyproject.toml with tomllib directly (RecursionError).
+    shutil.copy(LOCKFILES / "uv" / "uv.lock", tmp_path / "uv.lock")
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "x"\nversion = {value}\n')
+    code, out, err = run_cli("sbom", "--lock", str(tmp_path / "uv.lock"), str(tmp_path))
+    assert code == 3, (out[:200], err[-500:])
+    assert err.strip().endswith(message)
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err

@@ -48,6 +48,7 @@ from bastion._internal.safe_read import excerpt, read_text
 MAX_INCLUDE_DEPTH = 32
 MAX_INCLUDED_FILES = 1000
 MAX_LOGICAL_LINE = 256 * 1024
+MAX_QUOTED_OPTIONS = 16 * 1024
 HEADER_LINES = 20  # where pip-compile and uv write the command that generated a file
 
 _ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
@@ -236,10 +237,12 @@ def _strip_comment(line: str) -> str:
 def _logical_lines(path: Path, text: str) -> Iterator[_Line]:
     """Join continuations and strip comments, keeping the first physical line number."""
     pending: list[str] = []
+    pending_length = 0
     start = 0
     for number, raw in enumerate(text.splitlines(), start=1):
         if not pending:
             start = number
+            pending_length = 0
         if raw.lstrip().startswith("#"):
             # A comment line ends a continuation, as in pip.
             if pending:
@@ -248,7 +251,8 @@ def _logical_lines(path: Path, text: str) -> Iterator[_Line]:
             continue
         if raw.endswith("\\") and not raw.endswith("\\\\"):
             pending.append(raw[:-1])
-            if sum(len(p) for p in pending) > MAX_LOGICAL_LINE:
+            pending_length += len(raw)  # a running total: summing the list each time was quadratic
+            if pending_length > MAX_LOGICAL_LINE:
                 raise InputError(path, "continued line is too long", start)
             continue
         pending.append(raw)
@@ -270,12 +274,25 @@ def _split_options(where: _Where, text: str) -> tuple[str, list[str]]:
     tokens = text.split()
     for i, token in enumerate(tokens):
         if token.startswith("-"):
-            try:
-                options = shlex.split(" ".join(tokens[i:]))
-            except ValueError as exc:
-                raise where.fail(f"cannot split the options: {exc}") from None
-            return " ".join(tokens[:i]), options
+            return " ".join(tokens[:i]), _shell_split(where, tokens[i:])
     return " ".join(tokens), []
+
+
+def _shell_split(where: _Where, tokens: list[str]) -> list[str]:
+    """pip's ``shlex.split`` of the options, only where quoting can change the words.
+
+    shlex builds each word a character at a time (quadratic on a long word), so
+    plain words are split on whitespace and quoted text is bounded.
+    """
+    if not any(quote in token for token in tokens for quote in "'\"\\"):
+        return tokens
+    text = " ".join(tokens)
+    if len(text) > MAX_QUOTED_OPTIONS:
+        raise where.fail(f"quoted options longer than {MAX_QUOTED_OPTIONS:,} characters")
+    try:
+        return shlex.split(text)
+    except ValueError as exc:
+        raise where.fail(f"cannot split the options: {exc}") from None
 
 
 def _parse_options(where: _Where, tokens: list[str]) -> list[tuple[str, str]]:

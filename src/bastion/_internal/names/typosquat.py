@@ -40,7 +40,6 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"  # every character of a cano
 
 _VALID = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _SEPARATORS = re.compile(r"[-_.]+")
-_TRAILING_VERSION = re.compile(r"(-?\d+)+$")  # canonical names: 2.0 is 2-0
 _PREFIXES = ("python-", "python", "py-", "py")
 _SUFFIXES = ("-python", "-py", "py", "-lib", "lib", "-sdk", "-api", "-client", "-dev")
 _KEYBOARD = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
@@ -84,6 +83,21 @@ def validate(raw: str) -> str:
         shown = raw.encode("ascii", "backslashreplace").decode()[:60]
         raise ValueError(f"not a valid project name: {shown!r}")
     return canonical(raw)
+
+
+def without_trailing_version(name: str) -> str:
+    """``name`` without the trailing version a regex ``(-?\\d+)+$`` would remove (2.0 is 2-0).
+
+    A scan: that regex backtracked exponentially on a name such as ``a1111…1b``.
+    """
+    start = len(name)
+    while start > 0 and name[start - 1] in "0123456789-":
+        start -= 1
+    run = name[start:]
+    if not run or run[-1] == "-":
+        return name
+    doubled = run.rfind("--")  # a version part is "-" then digits: "--" cannot be inside one
+    return name[: start + doubled + 1] if doubled >= 0 else name[:start]
 
 
 def _squash(name: str) -> str:
@@ -260,7 +274,7 @@ class TyposquatIndex:
                 yield swapped, "transposition"
 
     def _affixes(self, name: str) -> Iterator[tuple[str, str]]:
-        stems = {_TRAILING_VERSION.sub("", name)}
+        stems = {without_trailing_version(name)}
         stems |= {name.removeprefix(p) for p in _PREFIXES if name.startswith(p)}
         stems |= {name.removesuffix(s) for s in _SUFFIXES if name.endswith(s)}
         for stem in list(stems):

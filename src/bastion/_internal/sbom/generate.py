@@ -14,7 +14,6 @@ purls, the serial number is derived from the content, and with
 from __future__ import annotations
 
 import os
-import tomllib
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -23,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from bastion._internal.errors import InputError, UsageError
+from bastion._internal.errors import UsageError
 from bastion._internal.model import DependencySource, LockedPackage, SourceFormat, SourceKind
+from bastion._internal.safe_read import parse_toml, read_text
 from bastion._internal.sbom.metadata import DistributionFacts, read_facts
 from bastion._internal.version import VERSION
 
@@ -52,10 +52,8 @@ def root_project(folder: Path) -> RootProject:
     path = folder / "pyproject.toml"
     name, version, authors = folder.resolve().name, None, []
     if path.is_file():
-        try:
-            project = tomllib.loads(path.read_text(encoding="utf-8")).get("project", {})
-        except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError) as exc:
-            raise InputError(path, f"cannot read [project]: {exc}") from None
+        # The shared bounded reader: size, FIFOs, depth and 4,300-digit integers are one error.
+        project = parse_toml(path, read_text(path)).get("project", {})
         if isinstance(project, dict):
             name = str(project.get("name") or name)
             version = str(project["version"]) if isinstance(project.get("version"), str) else None
