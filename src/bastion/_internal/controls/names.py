@@ -20,7 +20,7 @@ from bastion._internal.model import (
     Severity,
 )
 from bastion._internal.names.approved import read_approved
-from bastion._internal.names.corpus import load_corpus
+from bastion._internal.names.index_cache import cached_index
 from bastion._internal.names.typosquat import TyposquatIndex
 
 REPORT_CONFIDENCE = 0.6
@@ -48,9 +48,10 @@ def approved_names(config: Config) -> frozenset[str] | None:
 
 
 def typosquat_index(config: Config) -> TyposquatIndex:
-    """The typosquat index over the configured corpus, with the configured exemptions."""
-    return TyposquatIndex(
-        load_corpus(config.typosquat_corpus),
+    """The typosquat index over the configured corpus, with the configured exemptions
+    (its tables from the user cache when they were built for this corpus before)."""
+    return cached_index(
+        config.typosquat_corpus,
         exempt_rank=config.typosquat_exempt_rank,
         download_ratio=config.typosquat_download_ratio,
     )

@@ -19,6 +19,7 @@ from bastion._internal.safe_read import read_text
 
 MAX_CORPUS_NAMES = 1_000_000
 MAX_NAME_LENGTH = 200
+MAX_CORPUS_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,11 @@ def bundled_corpus_path() -> Path:
 def load_corpus(path: Path | None = None) -> Corpus:
     """Read a corpus file (default: the bundled one)."""
     path = path or bundled_corpus_path()
-    text = read_text(path, limit=64 * 1024 * 1024)
+    return parse_corpus(path, read_text(path, limit=MAX_CORPUS_BYTES))
+
+
+def parse_corpus(path: Path, text: str) -> Corpus:
+    """A corpus from the text of the file at ``path`` (named in errors)."""
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
