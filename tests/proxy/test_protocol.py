@@ -329,3 +329,22 @@ def test_a_kept_page_shows_a_release_the_moment_it_is_old_enough(
     moment[0] = ready
     assert page(proxy.url, "qtalpha").json()["versions"] == ["1.0", "2.0"]
     assert len([h for h in upstream.hits if h.startswith("/simple/")]) == 1  # one fetch
+
+
+def test_two_instances_sharing_a_cache_fetch_a_file_once(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    dist = upstream.wheel("qtalpha", "1.0", OLD)
+    upstream.slow_files = 0.5
+    first = make_proxy(instance="a")
+    second = make_proxy(instance="b")  # the same cache folder, its own process state
+
+    async def many() -> list[httpx.Response]:
+        async with httpx.AsyncClient(timeout=60) as client:
+            urls = [f"{p.url}/files/qtalpha/{dist.filename}" for p in (first, second)] * 4
+            return await asyncio.gather(*(client.get(url) for url in urls))
+
+    answers = asyncio.run(many())
+    assert [a.status_code for a in answers] == [200] * 8
+    assert all(a.content == dist.data for a in answers)
+    assert upstream.file_hits(dist.filename) == 1

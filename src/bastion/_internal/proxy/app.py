@@ -395,12 +395,15 @@ class ProxyApp:
             return path
 
         async def fetch() -> Path:
-            if path.is_file():  # another worker or instance finished it meanwhile
-                return path
-            assert self.upstream is not None  # noqa: S101 - set by the lifespan
-            self.metrics["upstream_file_fetches_total"] += 1
-            async with self.upstream.stream(item.url) as chunks:
-                stored = await self.cache.store(chunks, item.sha256, self.config.max_file_bytes)
+            async with self.cache.exclusive(item.sha256):
+                if path.is_file():  # another worker or instance fetched it meanwhile
+                    self.metrics["file_cache_hits_total"] += 1
+                    return path
+                assert self.upstream is not None  # noqa: S101 - set by the lifespan
+                self.metrics["upstream_file_fetches_total"] += 1
+                async with self.upstream.stream(item.url) as chunks:
+                    limit = self.config.max_file_bytes
+                    stored = await self.cache.store(chunks, item.sha256, limit)
             self.metrics["upstream_bytes_total"] += stored.stat().st_size
             return stored
 

@@ -4,19 +4,25 @@
 ``tmp/`` first, hashed while it streams, and renamed into place only when the
 hash is the one upstream declared, so a reader (this process, another
 worker, another instance sharing the folder) sees a whole verified file or
-none. ``pages/NAME.json`` holds a project page as read from upstream with its
-fetch time (before any policy: the policy runs on every answer).
+none. While one process fetches a file it holds an exclusive ``flock`` on
+``locks/SHA256``: other workers (and instances on the same host) wait for
+it and then find the file, so a file is fetched once. ``pages/NAME.json``
+holds a project page as read from upstream with its fetch time (before any
+policy: the policy runs on every answer).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +45,8 @@ class FileCache:
         self.tmp = root / "tmp"
         self.pages = root / "pages"
         self.files = root / "files"
-        for folder in (self.tmp, self.pages, self.files):
+        self.locks = root / "locks"
+        for folder in (self.tmp, self.pages, self.files, self.locks):
             folder.mkdir(parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
@@ -51,6 +58,22 @@ class FileCache:
     def has(self, sha256: str) -> bool:
         """True when the verified file is in the cache."""
         return self.path(sha256).is_file()
+
+    @asynccontextmanager
+    async def exclusive(self, sha256: str) -> AsyncIterator[None]:
+        """Hold the fetch lock of one file (across processes), waiting for another holder."""
+        self.path(sha256)  # a sha256 or ValueError: never a path from outside
+        handle = os.open(self.locks / sha256, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(0.05)
+            yield
+        finally:
+            os.close(handle)  # releases the lock; the empty lock file stays (no unlink race)
 
     async def store(self, chunks: AsyncIterator[bytes], sha256: str, limit: int) -> Path:
         """Stream ``chunks`` into the cache as the file with ``sha256``; ``IntegrityError`` if not.
