@@ -38,6 +38,9 @@ def test_exempt_block_unblock_status(tmp_path: Path) -> None:
     }
     assert run_cli("proxy", "unblock", "litellm", "--state", state)[0] == 0
     assert run_cli("proxy", "unblock", "litellm", "--state", state)[0] == 1  # nothing left
+    assert run_cli("proxy", "unexempt", "qtalpha==2.1", "--state", state)[0] == 1  # not that one
+    assert run_cli("proxy", "unexempt", "qtalpha==2.0", "--state", state)[0] == 0
+    assert run_cli("proxy", "status", "--state", state)[1].strip() == "no exemptions or blocks"
 
 
 def test_bad_rules_are_usage_errors(tmp_path: Path) -> None:

@@ -195,6 +195,26 @@ def proxy_unblock(requirement: str, state: str) -> None:
     sys.exit(0 if removed else 1)
 
 
+@proxy.command("unexempt")
+@click.argument("requirement", metavar="NAME[==VERSION]")
+@_STATE
+def proxy_unexempt(requirement: str, state: str) -> None:
+    """End an exemption before its expiry (NAME alone ends every exemption of NAME).
+
+    Exit 1 when none matched.
+    """
+    from bastion._internal.proxy.state import EXEMPT, ProxyState
+
+    name, version = _name_and_spec(requirement, exact=True)
+    store = ProxyState(state)
+    try:
+        removed = store.remove(EXEMPT, name, version or None)
+    finally:
+        store.close()
+    click.echo(f"bastion: {removed} exemption(s) of {name} removed", err=True)
+    sys.exit(0 if removed else 1)
+
+
 @proxy.command("status")
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @_STATE
