@@ -67,6 +67,8 @@ NOT_NEEDED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "--help": (
         ("--help",),
         (
+            "click",
+            "bastion._internal.cli.group",
             "bastion._internal.model",
             "bastion._internal.controls",
             "bastion._internal.report",
@@ -161,7 +163,7 @@ def imported(argv: tuple[str, ...], cwd: Path) -> tuple[object, set[str]]:
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "NO_COLOR": "1"},
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
         check=False,
     )
     _, marker, payload = completed.stderr.rpartition("@@MODULES@@")

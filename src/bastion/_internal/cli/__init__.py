@@ -5,17 +5,18 @@ Exit codes: 0 clean, 1 findings at or above the threshold, 2 incomplete
 (something could not be checked), 3 usage or input error.
 
 A new command group is one module here and one line in ``COMMANDS``.
+
+``bastion --help`` and ``bastion --version`` are answered without importing
+click when the help would be laid out at click's full width (80 columns or
+more): the text is the one click prints (tested), made from ``COMMANDS`` and
+``DESCRIPTION``. Everything else runs through ``group.py``.
 """
 
 from __future__ import annotations
 
-import importlib
+import os
 import sys
-
-import click
-
-from bastion._internal.errors import BastionError, IncompleteError
-from bastion._internal.version import VERSION
+from typing import Any
 
 EXIT_INCOMPLETE = 2
 EXIT_USAGE = 3
@@ -48,68 +49,97 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
-class LazyGroup(click.Group):
-    """A group whose subcommands are imported on first use, by name."""
+DESCRIPTION = """Defend a Python project's supply chain in depth.
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted(COMMANDS)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        entry = COMMANDS.get(cmd_name)
-        if entry is None:
-            return None
-        module = importlib.import_module(f"{__name__}.{entry[0]}")
-        command = getattr(module, entry[1])
-        if not isinstance(command, click.Command):  # pragma: no cover - a wiring mistake
-            raise TypeError(f"{entry[0]}.{entry[1]} is not a click command")
-        return command
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
-        with formatter.section("Commands"):
-            formatter.write_dl(rows)
-
-
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(VERSION, "--version", prog_name="bastion")
-def cli() -> None:
-    """Defend a Python project's supply chain in depth.
-
-    Exit codes: 0 clean, 1 findings at or above the threshold, 2 incomplete
-    (a layer could not run), 3 usage or input error.
-    """
+Exit codes: 0 clean, 1 findings at or above the threshold, 2 incomplete
+(a layer could not run), 3 usage or input error.
+"""
+_HELP_FLAGS = (["--help"], ["-h"])
+_HELP_WIDTH = 78  # click's layout width at 80 columns or more
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command line and return the exit code (no tracebacks)."""
+    quick = quick_answer(sys.argv[1:] if argv is None else argv)
+    if quick is not None:
+        sys.stdout.write(quick)
+        sys.stdout.flush()
+        return 0
+    from bastion._internal.cli.group import run_click
+
+    return run_click(argv)
+
+
+def quick_answer(argv: list[str]) -> str | None:
+    """What ``bastion --help``/``-h``/``--version`` print, or ``None`` (let click answer)."""
+    if argv == ["--version"]:
+        from bastion._internal.version import VERSION
+
+        return f"bastion, version {VERSION}\n"
+    if argv not in _HELP_FLAGS or _columns() < _HELP_WIDTH + 2:
+        return None
+    import textwrap
+
+    def paragraphs(text: str) -> list[str]:
+        return [
+            textwrap.fill(
+                " ".join(block.split()), _HELP_WIDTH, initial_indent="  ", subsequent_indent="  "
+            )
+            for block in text.strip().split("\n\n")
+        ]
+
+    def definitions(rows: list[tuple[str, str]]) -> list[str]:
+        first = min(max(len(term) for term, _ in rows), 30) + 2
+        lines = []
+        for term, text in rows:
+            wrapped = textwrap.wrap(text, max(_HELP_WIDTH - first - 2, 10))
+            if len(term) <= first - 2:
+                lines.append(f"  {term.ljust(first)}{wrapped[0]}")
+            else:
+                lines += [f"  {term}", " " * (first + 2) + wrapped[0]]
+            lines += [" " * (first + 2) + rest for rest in wrapped[1:]]
+        return lines
+
+    options = [
+        ("--version", "Show the version and exit."),
+        ("-h, --help", "Show this message and exit."),
+    ]
+    commands = [(name, COMMANDS[name][2]) for name in sorted(COMMANDS)]
+    lines = [
+        "Usage: bastion [OPTIONS] COMMAND [ARGS]...",
+        "",
+        "\n\n".join(paragraphs(DESCRIPTION)),
+        "",
+        "Options:",
+        *definitions(options),
+        "",
+        "Commands:",
+        *definitions(commands),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _columns() -> int:
+    """The terminal width click would use (``shutil.get_terminal_size``, without shutil)."""
     try:
-        cli.main(args=argv, prog_name="bastion", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        return exc.exit_code
-    except click.UsageError as exc:
-        exc.show()
-        return EXIT_USAGE
-    except click.Abort:
-        click.echo("bastion: aborted", err=True)
-        return 130
-    except IncompleteError as exc:
-        click.echo(f"bastion: error: {_printable(exc.one_line())}", err=True)
-        return EXIT_INCOMPLETE
-    except BastionError as exc:
-        click.echo(f"bastion: error: {_printable(exc.one_line())}", err=True)
-        return EXIT_USAGE
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else 0
-    except KeyboardInterrupt:
-        return 130
-    return 0
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
-def _printable(text: str) -> str:
-    """An error line with its control characters shown escaped (it may quote hostile input)."""
-    from bastion._internal.report.common import printable
+def __getattr__(name: str) -> Any:
+    """``cli`` (the click group) and ``LazyGroup``, imported on first use."""
+    if name in ("cli", "LazyGroup", "run_click"):
+        from bastion._internal.cli import group
 
-    return printable(text)
+        return getattr(group, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def run() -> None:
