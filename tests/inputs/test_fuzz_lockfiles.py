@@ -42,6 +42,8 @@ from bastion._internal.model import DependencySource
 from bastion._internal.names import typosquat
 from bastion._internal.names.typosquat import without_trailing_version
 from bastion._internal.safe_read import TomlLines, key_line
+from bastion._internal.workflows import hygiene, wiring
+from bastion._internal.workflows.hygiene import download_execute_matches
 from tests.conftest import LOCKFILES
 
 INPUT_MODULES: list[ModuleType] = [
@@ -382,3 +384,56 @@ def test_module_level_input_patterns_stay_linear() -> None:
             pattern.search(text.encode() if isinstance(pattern.pattern, bytes) else text)
             elapsed = time.monotonic() - started
             assert elapsed < BUDGET_SECONDS, (pattern.pattern, unit, elapsed)
+
+
+# --- Workflow scripts: the same audit over run: text (issue 14.4) ---------------------
+
+_SCRIPT_WORDS = st.sampled_from(
+    [
+        "curl",
+        "wget",
+        "sh",
+        "bash",
+        "zsh",
+        "|",
+        ";",
+        "&",
+        "\n",
+        " ",
+        "-fsSL",
+        "x",
+        "sudo",
+        "python3",
+        "<(",
+        "$(",
+        "-c",
+        "'",
+        "iwr",
+        "iex",
+        "URL",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_SCRIPT_WORDS, max_size=30))
+def test_download_execute_scan_equals_the_regex(words: list[str]) -> None:
+    script = " ".join(words)
+    expected = [(m.start(), m.end()) for m in hygiene._DOWNLOAD_EXECUTE.finditer(script)]
+    found = [(m.start(), m.end()) for m in download_execute_matches(script)]
+    assert found == expected
+
+
+WORKFLOW_SCRIPTS = {
+    "curl-words": "curl " * (MB // 5),
+    "curl-pipes-nothing": "curl x " * (MB // 7) + "| cat",
+    "bash-words": "bash " * (MB // 5),
+    "blank-lines-before-set": "\n" * MB + "set -e",
+}
+
+
+@pytest.mark.parametrize("script", WORKFLOW_SCRIPTS.values(), ids=WORKFLOW_SCRIPTS.keys())
+def test_workflow_script_patterns_stay_linear(script: str) -> None:
+    _within_budget(lambda: list(download_execute_matches(script)))
+    _within_budget(lambda: list(wiring._SET_PLUS_E.finditer(script)))
+    assert list(download_execute_matches("curl -fsSL https://x | sudo bash\n"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from bastion._internal.model import Confidence, Finding, Severity
@@ -274,13 +275,40 @@ def self_hosted_runner(run: JobRun) -> list[Finding]:
     return []
 
 
+_DOWNLOAD_START = re.compile(r"\b(?:curl|wget|iwr|invoke-webrequest|bash|zsh|sh)\b", re.I)
+_SEGMENT_END = re.compile(r"[\n|;&]")
+
+
+def download_execute_matches(script: str) -> Iterator[re.Match[str]]:
+    """``_DOWNLOAD_EXECUTE.finditer(script)``, in linear time.
+
+    The regex retried from every ``curl`` of a long line, each retry scanning to
+    the line's end (40,000 characters of ``curl curl ...`` took 2 s, 4 MiB would
+    take hours). A download that is not piped to a shell fails the same way for
+    every later download up to the next ``\\n | ; &``, so those are skipped.
+    """
+    resume = skip_downloads_until = 0
+    for candidate in _DOWNLOAD_START.finditer(script):
+        start = candidate.start()
+        is_shell = candidate.group(0).lower() in ("sh", "bash", "zsh")
+        if start < resume or (not is_shell and start < skip_downloads_until):
+            continue
+        match = _DOWNLOAD_EXECUTE.match(script, start)
+        if match is not None:
+            yield match
+            resume = match.end()
+        elif not is_shell:
+            end = _SEGMENT_END.search(script, candidate.end())
+            skip_downloads_until = end.start() if end is not None else len(script)
+
+
 def download_execute(run: JobRun) -> list[Finding]:
     """``curl ... | sh`` and its cousins."""
     findings = []
     for site in run.sites:
         if site.step.run is None:
             continue
-        for match in _DOWNLOAD_EXECUTE.finditer(site.step.run.value):
+        for match in download_execute_matches(site.step.run.value):
             line, column = site.step.run.position(match.start())
             findings.append(
                 finding(

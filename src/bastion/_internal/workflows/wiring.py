@@ -101,7 +101,7 @@ TOOLS = (
     ),
 )
 _IGNORED_FAILURE = re.compile(r"\|\|\s*(true|:|exit\s+0|echo\b)")
-_SET_PLUS_E = re.compile(r"^\s*set\s+\+e\b", re.M)
+_SET_PLUS_E = re.compile(r"^[ \t]*set[ \t]+\+e\b", re.M)  # one line: \s* was quadratic
 _PIP_INSTALL = re.compile(r"\b(pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b[^\n]*")
 _UV_SYNC = re.compile(r"\buv\s+sync\b[^\n]*")
 _REQUIREMENT_FILE = re.compile(r"(?:-r|--requirement)[= ]\s*([^\s]+)")
