@@ -12,8 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from packaging.markers import InvalidMarker, Marker, UndefinedComparison
-
 PLATFORMS = {
     # name: (sys_platform, platform_system, os_name, platform_machine)
     "linux": ("linux", "Linux", "posix", "x86_64"),
@@ -69,6 +67,9 @@ def applies(markers: str | None, target: Target | None) -> bool:
     """True unless the markers certainly exclude the package on the target."""
     if not markers or target is None or _OPEN_ENDED.search(markers):
         return True
+    # packaging's marker parser (and its tokenizer's regular expressions) only when needed
+    from packaging.markers import InvalidMarker, Marker, UndefinedComparison
+
     try:
         return Marker(markers).evaluate(target.environment())
     except (InvalidMarker, UndefinedComparison, ValueError, KeyError):
