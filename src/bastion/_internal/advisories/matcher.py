@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from packaging.version import InvalidVersion, Version
@@ -76,20 +77,62 @@ def in_range(version: Version, events: tuple[Event, ...], warnings: ParseWarning
     return affected
 
 
+_PLAIN = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30}){0,30}")  # a release: digits and dots only
+
+
+def _trimmed(release: tuple[int, ...]) -> tuple[int, ...]:
+    """A release without its trailing zeros (1.0.0 == 1.0 == 1 in PEP 440)."""
+    end = len(release)
+    while end > 1 and release[end - 1] == 0:
+        end -= 1
+    return release[:end]
+
+
+def release_key(version: Version) -> tuple[int, ...] | None:
+    """The release numbers of a plain release (no epoch, pre, post, dev or local part), trailing
+    zeros trimmed: two plain releases are equal versions exactly when their keys are equal."""
+    if version.epoch or version.pre or version.post is not None or version.dev is not None:
+        return None
+    if version.local:
+        return None
+    return _trimmed(version.release)
+
+
 @lru_cache(maxsize=16384)
-def _listed(versions: tuple[str, ...]) -> tuple[frozenset[str], frozenset[Version]]:
-    """A ``versions`` list as exact strings and as normalised PEP 440 versions (sets)."""
-    parsed = (parse_version(v) for v in versions)
-    return frozenset(versions), frozenset(v for v in parsed if v is not None)
+def _listed(
+    versions: tuple[str, ...],
+) -> tuple[frozenset[str], frozenset[tuple[int, ...]], frozenset[Version]]:
+    """A ``versions`` list as exact strings, the release keys of its plain releases, and its
+    other PEP 440 versions. Most lists are plain releases: those are split on dots instead of
+    parsed (a plain version never equals one with an epoch, pre, post, dev or local part)."""
+    plain: set[tuple[int, ...]] = set()
+    others: set[Version] = set()
+    for text in versions:
+        if _PLAIN.fullmatch(text):
+            plain.add(_trimmed(tuple(int(part) for part in text.split("."))))
+            continue
+        parsed = parse_version(text)
+        if parsed is None:
+            continue
+        key = release_key(parsed)
+        if key is None:
+            others.add(parsed)
+        else:
+            plain.add(key)
+    return frozenset(versions), frozenset(plain), frozenset(others)
 
 
 def is_affected(affected: Affected, version_text: str, warnings: ParseWarnings) -> bool:
     """True when the package version is affected by this ``affected`` entry."""
     version = parse_version(version_text)
     if affected.versions:
-        exact, normalised = _listed(affected.versions)
-        if version_text in exact or (version is not None and version in normalised):
+        exact, plain, others = _listed(affected.versions)
+        if version_text in exact:
             return True
+        if version is not None:
+            key = release_key(version)
+            if (key in plain) if key is not None else (version in others):
+                return True
     if version is None:
         return False
     return any(in_range(version, events, warnings) for events in affected.ranges)
