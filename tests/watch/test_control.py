@@ -90,3 +90,13 @@ def test_detect_only_controls_never_decide_a_verdict() -> None:
     assert verdict([failing]) is Coverage.EXPOSED
     (row,) = coverage([watch], [], frozenset({"compromised-release"}))
     assert row.controls == (watch,) and row.verdict is Coverage.EXPOSED
+
+
+def test_bastion_check_in_ci_does_not_make_a_fail_open_watch_enforced(
+    make_project: MakeProject,
+) -> None:
+    steps = "      - run: bastion check .\n      - run: bastion watch -- pytest || true\n"
+    report, result = _check(make_project, steps)
+    workflows = next(r for r in report.results if r.control == "workflows")
+    assert workflows.enforced is True  # 'bastion check' fail-closed enforces the others...
+    assert result.enforced is False  # ...but it does not run the watch

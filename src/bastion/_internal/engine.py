@@ -14,7 +14,7 @@ from bastion._internal.inputs.discovery import ProjectInputs, discover, read_dep
 from bastion._internal.inputs.unreadable import unreadable_result
 from bastion._internal.markers import Target
 from bastion._internal.model import ControlResult, ControlStatus, Report, Severity
-from bastion._internal.threats import coverage
+from bastion._internal.threats import DETECTS_ONLY, coverage
 from bastion._internal.waivers import apply_waivers
 
 CURRENT_ENVIRONMENT = Path("<current>")
@@ -142,7 +142,7 @@ def _with_enforcement(results: list[ControlResult]) -> list[ControlResult]:
     marked = []
     for result in results:
         enforced: bool | None = wiring.get(result.control)
-        if everything is not None:
+        if everything is not None and result.control not in DETECTS_ONLY:  # check runs no watch
             enforced = everything or bool(enforced)
         if enforced is None or not result.status.ran or result.enforced:
             marked.append(result)  # a control enforced by itself (an installer) stays enforced
