@@ -93,12 +93,14 @@ def bastion_alarms(files: list[Path]) -> tuple[float, dict[str, list[str]], int]
     return elapsed, alarms, code
 
 
-def guarddog(executable: str | None, path: Path) -> tuple[float, list[str] | None]:
+def guarddog(
+    executable: str | None, path: Path, timeout: float = 120
+) -> tuple[float, list[str] | None]:
     """Wall time and GuardDog's threat-* rules for one artifact (None: not run or failed)."""
     if executable is None:
         return 0.0, None
     command = ["unshare", "-n", executable, "pypi", "scan", str(path), "--output-format", "json"]
-    elapsed, _, out, _ = timed(command, timeout=600)
+    elapsed, _, out, _ = timed(command, timeout=timeout)
     try:
         results = json.loads(out)["results"]
     except (ValueError, KeyError, TypeError):
@@ -183,7 +185,7 @@ def corpus(folders: list[Path], executable: str | None, runs: int) -> None:
         print(
             f"GuardDog: {len(gd_alarms)} of {len(files)} artifacts ({share:.1f} %) with a "
             f"threat-* rule; {gd_failed} not scanned; {gd_time:.1f} s in total (one process "
-            "per artifact, as its CLI scans one)"
+            "per artifact, as its CLI scans one; at most 120 s each)"
         )
         for name, found in sorted(gd_alarms.items()):
             print(f"  {name}: {', '.join(found)}")
