@@ -187,10 +187,17 @@ def _fix(records: list[Advisory], package: str, version: str) -> str | None:
     # Final releases first (pre-releases too when the locked version is one), each by version.
     ordered = sorted(candidates, key=lambda v: (v.is_prerelease and not allow_pre, v))
     quiet = ParseWarnings()  # candidates were already counted when matching
+    # The record that rules a candidate out is tried first for the next one (move to front):
+    # neighbouring candidates are mostly ruled out by the same record. Order never changes
+    # the answer (every record must spare the candidate).
+    pending = list(records)
     for candidate in ordered:
         text = candidates[candidate]
-        if not any(affects(a, package, text, quiet) for a in records):
+        blocker = next((i for i, a in enumerate(pending) if affects(a, package, text, quiet)), None)
+        if blocker is None:
             return text
+        if blocker:
+            pending.insert(0, pending.pop(blocker))
     return None
 
 
