@@ -25,7 +25,7 @@ THREATS: tuple[Threat, ...] = (
     Threat(
         "known-malicious",
         "Release already reported as malware",
-        "advisory scan, quarantine; runtime watch (detects)",
+        "advisory scan, quarantine, artifact inspection; runtime watch (detects)",
     ),
     Threat(
         "compromised-release",
