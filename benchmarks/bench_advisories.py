@@ -7,7 +7,16 @@ The peers' directory must hold pip-audit and pysentry-rs (pip install pip-audit
 pysentry-rs); uv is taken from the same directory or PATH. Everything runs
 offline: the peers query `bastion db serve` on loopback, which serves the same
 database bastion audits against, so the data is identical and any difference in
-the findings comes from the tools' matching.
+the findings comes from the tools' matching. pysentry-rs runs with
+--no-maintenance-check (else it asks PyPI) and a warm cache of its own; uv audit
+cannot run offline (it asks PyPI for the packages' pages), so it runs only with
+--uv-audit. Running the peers against a warm local server flatters them: their
+matching runs in a server that has been up all along, bastion's in a cold
+process that opens the database itself.
+
+Timing: one warm-up run of each tool, then --runs rounds, each running every
+tool once in a rotated order (interleaved); medians and min-max of wall time,
+peak RSS from GNU time. Every tool runs from bytecode (see the env below).
 
 Inputs: the N most-downloaded PyPI names (../shared/data/popularity), each pinned
 to a version that some PYSEC record lists as affected when the package has one
@@ -36,15 +45,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 POPULAR = REPO.parent / "shared" / "data" / "popularity" / "top-pypi-packages.json"
 SNAPSHOT = REPO / "src" / "bastion" / "data" / "osv-pypi.zip"
-RUNS = 3
+RUNS = 5
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else ""
 
 
 @dataclass
 class Outcome:
-    seconds: float
+    seconds: float  # median
     max_rss_mb: float
     findings: set[tuple[str, str, str]]  # (package, version, id)
     note: str = ""
+    fastest: float = 0.0
+    slowest: float = 0.0
 
 
 def popular(count: int) -> list[str]:
@@ -99,43 +111,70 @@ def write_inputs(folder: Path, pinned: list[tuple[str, str]]) -> None:
 def measure(
     command: Sequence[str], cwd: Path, env: dict[str, str] | None = None
 ) -> tuple[float, float, str, str, int]:
-    """Wall time, max RSS (MB) of the process, stdout, stderr, exit code."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env=env)
+    """Wall time, max RSS (MB) of the process, stdout, stderr, exit code.
+
+    The peak RSS comes from GNU time (``-f %M``): the rusage ``wait4`` returns for a
+    child forked from this benchmark starts at the benchmark's own high-water mark
+    (Linux keeps it across fork and exec), which made every tool look alike.
+    """
+    with (
+        tempfile.TemporaryFile() as out,
+        tempfile.TemporaryFile() as err,
+        tempfile.NamedTemporaryFile() as peak,
+    ):
+        wrapped = [TIME, "-q", "-f", "%M", "-o", peak.name, *command] if TIME else list(command)
+        start = time.perf_counter()
+        process = subprocess.Popen(wrapped, cwd=cwd, stdout=out, stderr=err, env=env)
         _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
         elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
+        kilobytes = peak.read().decode().strip().splitlines()[-1:] if TIME else []
         return (
             elapsed,
-            usage.ru_maxrss / 1024,
+            int(kilobytes[0]) / 1024 if kilobytes else usage.ru_maxrss / 1024,
             out.read().decode(errors="replace"),
             err.read().decode(errors="replace"),
             process.returncode,
         )
 
 
-def run_tool(
-    command: Sequence[str],
-    cwd: Path,
-    parse: Callable[[str], set[tuple[str, str, str]]],
-    env: dict[str, str] | None = None,
-) -> Outcome:
-    times, rss = [], []
-    stdout = stderr = ""
-    for _ in range(RUNS):
-        seconds, mb, stdout, stderr, _ = measure(command, cwd, env)
-        times.append(seconds)
-        rss.append(mb)
-    try:
-        findings = parse(stdout)
-    except (ValueError, KeyError, TypeError) as exc:
-        return Outcome(
-            statistics.median(times), max(rss), set(), f"unparsable output: {exc}: {stderr[-300:]}"
-        )
-    return Outcome(statistics.median(times), max(rss), findings)
+Tools = dict[str, tuple[list[str], Callable[[str], set[tuple[str, str, str]]]]]
+
+
+def run_interleaved(tools: Tools, cwd: Path, env: dict[str, str], runs: int) -> dict[str, Outcome]:
+    """One warm-up run of each tool, then ``runs`` rounds, each running every tool once (the
+    order rotated each round), so that a slower or busier moment hits every tool alike."""
+    names = list(tools)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    rss: dict[str, list[float]] = {n: [] for n in names}
+    last: dict[str, tuple[str, str]] = {}
+    for name in names:  # warm-up: caches filled, pages in memory; not counted
+        _, _, stdout, stderr, _ = measure(tools[name][0], cwd, env)
+        last[name] = (stdout, stderr)
+    for round_number in range(runs):
+        shift = round_number % len(names)
+        for name in names[shift:] + names[:shift]:
+            seconds, mb, stdout, stderr, _ = measure(tools[name][0], cwd, env)
+            times[name].append(seconds)
+            rss[name].append(mb)
+            last[name] = (stdout, stderr)
+    outcomes = {}
+    for name in names:
+        stdout, stderr = last[name]
+        median, fastest, slowest = statistics.median(times[name]), *_span(times[name])
+        try:
+            findings = tools[name][1](stdout)
+            note = ""
+        except (ValueError, KeyError, TypeError) as exc:
+            findings, note = set(), f"unparsable output: {exc}: {stderr[-300:]}"
+        outcomes[name] = Outcome(median, max(rss[name]), findings, note, fastest, slowest)
+    return outcomes
+
+
+def _span(values: list[float]) -> tuple[float, float]:
+    return min(values), max(values)
 
 
 def parse_bastion(text: str) -> set[tuple[str, str, str]]:
@@ -200,6 +239,12 @@ def main() -> int:
         "--peers", type=Path, required=True, help="bin/ with pip-audit, pysentry-rs"
     )
     parser.add_argument("--sizes", default="300,1000")
+    parser.add_argument("--runs", type=int, default=RUNS, help="interleaved rounds")
+    parser.add_argument(
+        "--uv-audit",
+        action="store_true",
+        help="also run uv audit (it cannot run offline: it asks PyPI; left out by default)",
+    )
     args = parser.parse_args()
     peers: Path = args.peers
     uv = shutil.which("uv", path=f"{peers}:{os.environ.get('PATH', '')}") or "uv"
@@ -230,7 +275,15 @@ def main() -> int:
                     if time.monotonic() > deadline:
                         raise
                     time.sleep(0.1)
-            env = {**os.environ, "NO_COLOR": "1", "BASTION_CACHE_DIR": str(root / "cache")}
+            # Every tool runs from bytecode, as after an install (pip writes .pyc files):
+            # PYTHONDONTWRITEBYTECODE in the environment would make bastion compile its
+            # sources on every run (about 0.1 s); the .pyc files go under the temporary folder.
+            env = {
+                **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+                "PYTHONPYCACHEPREFIX": str(root / "pycache"),
+                "NO_COLOR": "1",
+                "BASTION_CACHE_DIR": str(root / "cache"),
+            }
             config = root / "bastion.toml"
             config.write_text("advisory-warn-days = 3650\nadvisory-max-days = 3650\n")
 
@@ -241,7 +294,7 @@ def main() -> int:
             for size in [int(s) for s in args.sizes.split(",")]:
                 folder = root / f"lock-{size}"
                 write_inputs(folder, pins(size))
-                tools: dict[str, tuple[list[str], Callable[[str], set[tuple[str, str, str]]]]] = {
+                tools: Tools = {
                     "bastion audit (uv.lock)": (audit_command("--lock", "uv.lock"), parse_bastion),
                     "bastion audit (requirements)": (
                         audit_command("-r", "requirements.txt"),
@@ -284,7 +337,9 @@ def main() -> int:
                             "osv",
                             "--service-url",
                             f"http://127.0.0.1:{port}/v1",
-                            "--no-cache",
+                            "--no-maintenance-check",
+                            "--cache-dir",
+                            str(root / "pysentry-cache"),
                             "--format",
                             "json",
                             ".",
@@ -292,17 +347,17 @@ def main() -> int:
                         parse_pysentry,
                     ),
                 }
-                results = {
-                    name: run_tool(cmd, folder, parse, env) for name, (cmd, parse) in tools.items()
-                }
-                report(size, results, alias_map(db))
+                if not args.uv_audit:
+                    del tools["uv audit"]
+                results = run_interleaved(tools, folder, env, args.runs)
+                report(size, results, alias_map(db), args.runs)
         finally:
             server.terminate()
             server.wait(timeout=10)
     return 0
 
 
-def report(size: int, results: dict[str, Outcome], aliases: dict[str, str]) -> None:
+def report(size: int, results: dict[str, Outcome], aliases: dict[str, str], runs: int) -> None:
     reference = results["bastion audit (uv.lock)"]
 
     def canon(found: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
@@ -313,7 +368,7 @@ def report(size: int, results: dict[str, Outcome], aliases: dict[str, str]) -> N
     fastest = min((o.seconds for o in peers), default=float("nan"))
     print(f"\n### {size} pinned packages\n")
     print(
-        "| tool | wall time (median of 3) | max RSS | findings "
+        f"| tool | wall time, median of {runs} (min-max) | max RSS | findings "
         "| missing vs bastion | extra vs bastion |"
     )
     print("|---|---:|---:|---:|---:|---:|")
@@ -321,7 +376,8 @@ def report(size: int, results: dict[str, Outcome], aliases: dict[str, str]) -> N
         mine = canon(outcome.findings)
         note = f" ({outcome.note})" if outcome.note else ""
         print(
-            f"| {name}{note} | {outcome.seconds:.3f} s | {outcome.max_rss_mb:.0f} MB "
+            f"| {name}{note} | {outcome.seconds:.3f} s ({outcome.fastest:.3f}-"
+            f"{outcome.slowest:.3f}) | {outcome.max_rss_mb:.0f} MB "
             f"| {len(mine)} | "
             f"{len(ref - mine)} | {len(mine - ref)} |"
         )

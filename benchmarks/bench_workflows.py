@@ -15,7 +15,9 @@ publishing with a token or trusted publishing, self-hosted runners, bot
 conditions, secrets: inherit, writes to GITHUB_ENV.
 
 Timing: wall time of one cold process per tool (``bastion workflows DIR
---format json``; ``zizmor --offline --format json DIR``), median of the runs.
+--format json``; ``zizmor --offline --format json DIR``): one warm-up run each,
+then the runs interleaved (each round runs both, the order alternating), median
+and min-max. bastion runs from bytecode, as after an install.
 Comparison: for each rule id both tools use, the (file, rule) pairs only one
 of them reports; then the rules only one tool has.
 """
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import statistics
@@ -159,19 +162,27 @@ def build_corpus(target: Path, files: int) -> None:
         (workflows / f"gen-{number:04d}.yml").write_text(_workflow(rng, number), encoding="utf-8")
 
 
-def _time(command: list[str], runs: int) -> tuple[float, str]:
-    times = []
-    output = ""
-    for _ in range(runs):
-        start = time.perf_counter()
-        completed = subprocess.run(command, capture_output=True, text=True, check=False)
-        times.append(time.perf_counter() - start)
-        output = completed.stdout
-        if completed.returncode not in (0, 1, 11, 12, 13, 14):
-            raise SystemExit(
-                f"{command[0]} failed ({completed.returncode}): {completed.stderr[:500]}"
-            )
-    return statistics.median(times), output
+def _once(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+    start = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
+    elapsed = time.perf_counter() - start
+    if completed.returncode not in (0, 1, 11, 12, 13, 14):
+        raise SystemExit(f"{command[0]} failed ({completed.returncode}): {completed.stderr[:500]}")
+    return elapsed, completed.stdout
+
+
+def interleaved(
+    commands: dict[str, list[str]], runs: int, env: dict[str, str]
+) -> dict[str, tuple[float, float, float, str]]:
+    """Per tool: median, min and max wall time, and the last output (one warm-up run each)."""
+    outputs = {name: _once(command, env)[1] for name, command in commands.items()}
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    names = list(commands)
+    for round_number in range(runs):
+        for name in names if round_number % 2 == 0 else names[::-1]:
+            elapsed, outputs[name] = _once(commands[name], env)
+            times[name].append(elapsed)
+    return {n: (statistics.median(t), min(t), max(t), outputs[n]) for n, t in times.items()}
 
 
 def bastion_pairs(output: str) -> Counter[tuple[str, str]]:
@@ -211,13 +222,29 @@ def main() -> int:
         version = subprocess.run(
             [zizmor, "--version"], capture_output=True, text=True
         ).stdout.strip()
-        b_time, b_out = _time([*bastion, "workflows", str(corpus), "--format", "json"], args.runs)
-        z_time, z_out = _time([zizmor, "--offline", "--format", "json", str(corpus)], args.runs)
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+            "PYTHONPYCACHEPREFIX": str(Path(folder) / "pycache"),
+        }
+        timed = interleaved(
+            {
+                "bastion": [*bastion, "workflows", str(corpus), "--format", "json"],
+                "zizmor": [zizmor, "--offline", "--format", "json", str(corpus)],
+            },
+            args.runs,
+            env,
+        )
+        b_time, b_fast, b_slow, b_out = timed["bastion"]
+        z_time, z_fast, z_slow, z_out = timed["zizmor"]
     ours, theirs = bastion_pairs(b_out), zizmor_pairs(z_out)
     print(
         f"corpus: {count} workflow files ({args.files} generated); {version}; median of {args.runs}"
     )
-    print(f"bastion workflows: {b_time:.2f} s   zizmor --offline: {z_time:.2f} s")
+    print(
+        f"bastion workflows: {b_time:.2f} s ({b_fast:.2f}-{b_slow:.2f})   "
+        f"zizmor --offline: {z_time:.2f} s ({z_fast:.2f}-{z_slow:.2f})   "
+        f"ratio {b_time / z_time:.2f}"
+    )
     print()
     our_rules = {rule for _, rule in ours}
     their_rules = {rule for _, rule in theirs}
