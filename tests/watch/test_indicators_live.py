@@ -178,7 +178,7 @@ def test_a_process_that_outlives_the_command_is_reported_and_stopped(
 
 def test_sustained_cpu_outside_build_tools(watch: Runner, tmp_path: Path) -> None:
     out = tmp_path / "r.json"
-    burner = f"{SH} -c 'while :; do :; done' & b=$!; sleep 4; kill $b; exit 0"
+    burner = f"{SH} -c 'while :; do :; done' & b=$!; sleep 2.5; kill $b; exit 0"
     # a low threshold: on a loaded machine a busy loop may get well under a full core
     args = ("--cpu-window", "1", "--cpu-threshold", "10", "--format", "json", "-o", str(out))
     done = watch(*args, "--", SH, "-c", burner)
@@ -194,7 +194,7 @@ def test_the_command_itself_may_keep_a_core_busy(watch: Runner, tmp_path: Path) 
     out = tmp_path / "r.json"
     args = ("--cpu-window", "1", "--cpu-threshold", "40", "--format", "json", "-o", str(out))
     done = watch(
-        *args, "--", SH, "-c", "end=$(($(date +%s)+3)); while [ $(date +%s) -lt $end ]; do :; done"
+        *args, "--", SH, "-c", "end=$(($(date +%s)+2)); while [ $(date +%s) -lt $end ]; do :; done"
     )
     assert done.code == 0, done.err
     assert "watch-sustained-cpu" not in rules_in(findings(out))
