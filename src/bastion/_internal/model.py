@@ -11,6 +11,7 @@ import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from types import MappingProxyType
 
@@ -79,6 +80,7 @@ class Location:
         return f"{shown}:{self.line}:{self.column}"
 
 
+@lru_cache(maxsize=8192)  # reports show the same few files for thousands of findings
 def relative_to(path: Path, root: Path | None) -> str:
     """Show ``path`` relative to ``root`` (POSIX separators) when it lies below it."""
     if root is not None:
