@@ -31,9 +31,8 @@ from bastion._internal.model import (
 from bastion._internal.ruff.child import TIMEOUT_SECONDS, ChildError, Completed, run_bounded
 from bastion._internal.ruff.settings import TEST_CODES, RuffSettings, read_settings
 from bastion._internal.ruff.tree import Refused, python_files
-from bastion._internal.rules import Rule, register
+from bastion._internal.rulesets.ruff_security import CONTROL
 
-CONTROL = "ruff-security"
 MAX_ARGV_BYTES = 256 * 1024
 _FAILED_TO_LINT = re.compile(r"Failed to lint (?P<path>[^:]+): (?P<reason>.*)$")
 
@@ -95,20 +94,6 @@ _MEDIUM = {
     "S612",
 }
 _LOW_DEFAULT = Severity.LOW
-
-register(
-    Rule(
-        "S",
-        "RuffSecurity",
-        "A Ruff flake8-bandit (S) rule matched the project's own code.",
-        "See the rule's page in the Ruff documentation for the risk and the fix. "
-        "Suppress a reviewed false positive with `# noqa: Sxxx` and a reason.",
-        Severity.MEDIUM,
-        "insecure-code",
-        CONTROL,
-        "https://docs.astral.sh/ruff/rules/#flake8-bandit-s",
-    )
-)
 
 
 def find_ruff() -> Path | None:
