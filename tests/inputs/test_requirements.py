@@ -154,7 +154,7 @@ def test_index_options_are_recorded_with_their_lines(make_project: MakeProject) 
         ("idna==3.7 --hash=crc32:00\n", 1, "unknown hash algorithm 'crc32'"),
         ("idna==3.7 -r other.txt\n", 1, "cannot follow a requirement"),
         ("\n--index-url\n", 2, "needs a value"),
-        ("git+https://github.com/o/r@main\n", 1, "cannot tell the project name"),
+        ("git+https://example.com/@main\n", 1, "cannot tell the project name"),
     ],
 )
 def test_malformed_lines_name_file_and_line(
@@ -234,3 +234,24 @@ def test_arbitrary_text_parses_or_fails_with_an_input_error(text: str) -> None:
             assert "\n" not in exc.one_line()
         else:
             assert all(p.location.path.name == "requirements.txt" for p in source.packages)
+
+
+def test_vcs_and_archive_urls_without_a_name_take_the_repository_name(tmp_path: Path) -> None:
+    # celery/celery requirements/dev.txt (BSD-3-Clause, commit 5dc781f0): pip accepts these
+    # lines (it builds the project to learn its name); they made the whole file unreadable.
+    path = tmp_path / "requirements.txt"
+    path.write_text(
+        "git+https://github.com/celery/py-amqp.git\n"
+        "git+https://github.com/celery/kombu.git\n"
+        "git+https://github.com/celery/billiard.git@v4.2.1\n"
+        "vine>=5.0.0\n"
+        "https://github.com/o/some-repo/archive/refs/heads/main.zip\n"
+    )
+    packages = {p.name: p for p in parse_requirements(path).packages}
+    assert set(packages) == {"py-amqp", "kombu", "billiard", "vine", "some-repo"}
+    assert packages["billiard"].source == "git+https://github.com/celery/billiard.git@v4.2.1"
+    assert packages["kombu"].version is None
+    bare = tmp_path / "bare.txt"
+    bare.write_text("https://example.com/download\n")
+    with pytest.raises(InputError, match="cannot tell the project name"):
+        parse_requirements(bare)

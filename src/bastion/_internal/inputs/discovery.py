@@ -241,9 +241,11 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
     sources: list[DependencySource] = []
     for path in found:
         try:
-            sources.append(
-                LOCK_READERS.get(path.name, reader_for(path) or parse_requirements)(path)
-            )
+            reader = LOCK_READERS.get(path.name, reader_for(path) or parse_requirements)
+            if reader is parse_requirements:  # includes stay inside the folder being checked
+                sources.append(parse_requirements(path, root=root))
+            else:
+                sources.append(reader(path))
         except InputError as exc:
             unreadable.append(UnreadableInput(exc.path, exc.line, exc.message))
     declared: list[DeclaredProject] = []

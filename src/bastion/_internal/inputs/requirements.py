@@ -551,7 +551,30 @@ def _name_from_target(target: str) -> tuple[str, str | None] | None:
         return str(sdist[0]), str(sdist[1])
     if split.scheme in ("", "file") and filename and not target.startswith(_VCS_SCHEMES):
         return canonicalize_name(Path(filename).name), None
+    repository = _repository_name(target, split.path)
+    if repository is not None:
+        return repository, None
     return None
+
+
+def _repository_name(target: str, path: str) -> str | None:
+    """The repository's name, for a VCS URL or a forge archive URL that names no project.
+
+    pip learns the name only by building the project; bastion never builds, so
+    ``git+https://github.com/celery/kombu.git`` is read as ``kombu`` (celery's
+    requirements/dev.txt has three such lines) and ``…/o/repo/archive/main.zip``
+    as ``repo``. The name may differ from the real one; the VCS and URL rules
+    report the line either way.
+    """
+    parts = [unquote(p) for p in path.split("/") if p]
+    if target.startswith(_VCS_SCHEMES):
+        candidate = parts[-1].split("@", 1)[0] if parts else ""
+    elif len(parts) >= 4 and parts[2] == "archive":
+        candidate = parts[1]
+    else:
+        return None
+    candidate = candidate.removesuffix(".git")
+    return canonicalize_name(candidate) if _PROJECT_NAME.fullmatch(candidate) else None
 
 
 def _name_from_fragment(fragment: str) -> tuple[str, str | None] | None:
