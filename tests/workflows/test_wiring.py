@@ -101,3 +101,41 @@ def test_requirement_file_outside_the_repository_is_not_trusted(tmp_path: Path) 
     )
     found = of_rule(audit(tmp_path, {"a.yml": workflow}), "unhashed-install")
     assert len(found) == 1
+
+
+def test_line_commands_match_like_the_regexes_they_replace_and_stay_linear() -> None:
+    import re
+    import time
+
+    from bastion._internal.workflows.wiring import TOOLS
+
+    tools = {t.name: t.command for t in TOOLS}
+    watch, hashed = tools["bastion watch"], tools["hash-checked install"]
+    assert watch is not None and hashed is not None
+    old_watch = re.compile(r"\b(bastion|python3?\s+-m\s+bastion)\s+watch\b[^\n]*?\s--\s+\S")
+    old_hashed = re.compile(
+        r"\b(pip3?|python3?\s+-m\s+pip)\s+install\b[^\n]*--require-hashes|"
+        r"\buv\s+sync\b[^\n]*--(locked|frozen)\b|\buv\s+pip\s+(install|sync)\b[^\n]*--require-hashes"
+    )
+    samples = [
+        "bastion watch -- pip install .",
+        "bastion watch --record b.json -- pytest",
+        "echo x && python -m bastion watch --kill-on critical -- make",
+        "pip install -r req.txt\npip install --require-hashes -r lock.txt",
+        "uv sync --locked",
+        "uv sync\nuv sync --frozen",
+        "uv pip install --require-hashes -r r.txt",
+        "python3 -m pip install x && echo --require-hashes",
+        "pip install x",
+    ]
+    for text in samples:
+        new, old = watch.search(text), old_watch.search(text)
+        assert (new.start() if new else None) == (old.start() if old else None), text
+        new, old = hashed.search(text), old_hashed.search(text)
+        assert (new.start() if new else None) == (old.start() if old else None), text
+    # the old pattern's \s took a newline: two shell commands are not one watched command
+    assert old_watch.search("bastion watch\n-- pytest") and not watch.search("bastion watch\n-- x")
+    hostile = "bastion watch " * 20_000 + "\n" + "pip install x " * 20_000
+    started = time.perf_counter()
+    assert watch.search(hostile) is None and hashed.search(hostile) is None
+    assert time.perf_counter() - started < 2.0  # the regexes took seconds at this size
