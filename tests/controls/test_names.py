@@ -100,3 +100,21 @@ def test_names_check_and_scan(tmp_path: object) -> None:
     listing.write_text("requests\n" + "x" * 10_000 + "\n")
     code, _, err = run_cli("names", "scan", str(listing))
     assert code == 3 and "names.txt:2: name longer than 200 characters" in err
+
+
+def test_packages_from_git_or_archive_urls_are_not_judged_as_look_alikes(
+    make_project: MakeProject,
+) -> None:
+    # celery/celery requirements/dev.txt (BSD-3-Clause): the repository py-amqp publishes
+    # 'amqp'; read by its repository name it looked like 'pyamqp' (confidence 0.95).
+    root = make_project(
+        {
+            "requirements.txt": "git+https://github.com/celery/py-amqp.git\n"
+            "https://example.com/o/reqeusts/archive/v1.zip#egg=reqeusts\n"
+            "reqeusts==1.0\n",
+        }
+    )
+    result = TyposquatControl().run(Project(root, discover(root), load_config(root)))
+    flagged = [f.package for f in result.findings]
+    assert flagged == ["reqeusts"] and result.findings[0].location is not None
+    assert result.findings[0].location.line == 3  # the index pin, not the URL line

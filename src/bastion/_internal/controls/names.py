@@ -18,6 +18,7 @@ from bastion._internal.model import (
     Finding,
     LockedPackage,
     Severity,
+    SourceKind,
 )
 from bastion._internal.names.approved import read_approved
 from bastion._internal.names.index_cache import cached_index
@@ -27,11 +28,19 @@ REPORT_CONFIDENCE = 0.6
 HIGH_CONFIDENCE = 0.8
 
 
-def locked_names(sources: Iterable[DependencySource]) -> Iterator[LockedPackage]:
-    """The first locked occurrence of every non-local package name."""
+def locked_names(
+    sources: Iterable[DependencySource], *, index_only: bool = False
+) -> Iterator[LockedPackage]:
+    """The first locked occurrence of every non-local package name.
+
+    ``index_only`` leaves out packages fetched from a git or archive URL.
+    """
     seen: set[str] = set()
+    skipped = (SourceKind.VCS, SourceKind.URL) if index_only else ()
     for source in sources:
         for package in source.packages:
+            if package.source_kind in skipped:
+                continue
             if not package.is_local and package.name not in seen:
                 seen.add(package.name)
                 yield package
@@ -65,8 +74,14 @@ class TyposquatControl:
     threats: tuple[str, ...] = ("typosquat",)
 
     def run(self, project: Project) -> ControlResult:
-        """Judge every locked name not on the approved list (a person reviewed those)."""
-        packages = list(locked_names(project.inputs.sources))
+        """Judge every locked name not on the approved list (a person reviewed those).
+
+        Only names resolved on an index can be typosquatted: a package fetched from a
+        git or archive URL is installed from that URL whatever it is called (celery's
+        ``git+https://github.com/celery/py-amqp.git`` was judged as a look-alike of
+        ``pyamqp``); the pinning layer reports such URLs.
+        """
+        packages = list(locked_names(project.inputs.sources, index_only=True))
         if not packages:
             return not_configured(self, "no packages to judge")
         index = typosquat_index(project.config)
