@@ -51,8 +51,10 @@ MINER_ARGUMENTS = re.compile(
     r"cryptonight|kawpow|ethash|ghostrider)\b|(?:^|\s)--coin[= ]\s*(?:monero|xmr)\b",
     re.IGNORECASE,
 )
+# The pool's domain only: a "(?:[a-z0-9-]+\.)*" subdomain prefix made the search quadratic
+# (4,000 characters of "a." took half a second); pool_host() widens a match to the host.
 POOL_HOSTS = re.compile(
-    r"\b(?:[a-z0-9-]+\.)*(?:supportxmr\.com|nanopool\.org|minexmr\.com|hashvault\.pro|"
+    r"\b(?:supportxmr\.com|nanopool\.org|minexmr\.com|hashvault\.pro|"
     r"moneroocean\.stream|2miners\.com|f2pool\.com|c3pool\.com|herominers\.com|"
     r"unmineable\.com|nicehash\.com|ethermine\.org|minergate\.com|xmrpool\.eu|"
     r"monerohash\.com|dwarfpool\.com|viabtc\.com|antpool\.com|mining-dutch\.nl|"
@@ -111,6 +113,17 @@ KNOWN_DAEMONS = frozenset(
 )
 _CLOCK_SLACK = 0.01  # seconds: file times and the clock are read apart
 _VERSION_SUFFIX = re.compile(r"(?:[-_.]v?\d[\w.]*|\.exe)$", re.IGNORECASE)
+
+
+_HOST_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.")
+
+
+def pool_host(text: str, match: re.Match[str]) -> str:
+    """The whole host name around a pool domain match (``pool.supportxmr.com``)."""
+    start = match.start()
+    while start > 0 and text[start - 1] in _HOST_CHARACTERS:
+        start -= 1
+    return text[start : match.end()].lstrip(".-")
 
 
 def base_name(text: str) -> str:
@@ -176,7 +189,7 @@ def miner(process: ProcessSeen) -> Finding | None:
         reasons.append(f"miner argument '{argument.group(0).strip()}'")
     pool = POOL_HOSTS.search(text)
     if pool is not None:
-        reasons.append(f"mining pool {pool.group(0)}")
+        reasons.append(f"mining pool {pool_host(text, pool)}")
     if not reasons:
         return None
     return _finding(
