@@ -374,3 +374,39 @@ def test_progress_on_a_terminal_only_for_text(make_project: MakeProject) -> None
     assert b"bastion: [" not in quick  # a short run shows nothing
     _, _, err = run_cli("check", str(root))  # piped: never
     assert "bastion: [" not in err
+
+
+def test_an_unlistable_folder_is_an_unreadable_input_and_the_run_incomplete(
+    make_project: MakeProject,
+) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    root = make_project(
+        {
+            "requirements.txt": f"idna==3.7 --hash={H}\n",
+            "app.py": "x = 1\n",
+            "services/api/requirements.txt": "requests==2.19.1\n",
+            "bastion.toml": OLD_DATA_OK + "disable = ['ruff-security']\n",
+        }
+    )
+    locked = root / "services"
+    command = [sys.executable, "-m", "bastion", "check", str(root), "--format", "json"]
+    if os.geteuid() == 0:  # root lists mode 000 folders: drop the capabilities that let it
+        setpriv = shutil.which("setpriv")
+        assert setpriv is not None, "setpriv (util-linux) is needed to test as root"
+        drop = "-dac_override,-dac_read_search"
+        command = [setpriv, f"--bounding-set={drop}", f"--inh-caps={drop}", "--", *command]
+    locked.chmod(0)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    finally:
+        locked.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    report = json.loads(done.stdout)
+    [unreadable] = [f for f in report["findings"] if f["rule_id"] == "input-unreadable"]
+    assert unreadable["location"]["path"] == "services"
+    assert "folder not readable" in unreadable["message"]
+    assert [s["path"] for s in report["sources"]] == ["requirements.txt"]

@@ -218,7 +218,7 @@ def discover(root: Path, exclude: Sequence[str] = (), include: Sequence[str] = (
             and depth < MAX_DEPTH
             and not is_excluded(_join(rel_dir, d), exclude)
             and not (here / d).is_symlink()
-            and not (here / d / "pyvenv.cfg").exists()
+            and not _is_virtualenv(here / d)
         )
         seen += len(files) + len(subdirs)
         if seen > MAX_ENTRIES:
@@ -310,6 +310,14 @@ def _not_installed(
                 start = end
                 break
     return any(part in NOT_INSTALLED_DIRS for part in parts[start:])
+
+
+def _is_virtualenv(folder: Path) -> bool:
+    """A folder with a ``pyvenv.cfg``; an unlistable folder is not, and os.walk reports it."""
+    try:
+        return (folder / "pyvenv.cfg").exists()
+    except OSError:
+        return False
 
 
 def _join(rel_dir: str, name: str) -> str:
