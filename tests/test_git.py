@@ -86,3 +86,15 @@ def test_programs_named_by_the_repository_do_not_run(tmp_path: Path) -> None:
     # the trap is real: a porcelain command that reads the index would have sprung it
     run_git(tmp_path, "status")
     assert marker.exists()
+
+
+def test_a_lock_swapped_for_a_fifo_or_device_is_not_read(tmp_path: Path) -> None:
+    import os
+
+    lock = repo_with_two_commits(tmp_path)
+    lock.unlink()
+    os.mkfifo(lock)  # a blocking read would hang; /dev/zero would never end
+    assert file_history(lock) is None
+    lock.unlink()
+    lock.symlink_to("/dev/zero")
+    assert file_history(lock) is None

@@ -96,9 +96,12 @@ def file_history(path: Path) -> FileHistory | None:
     except (IndexError, ValueError):
         return None
     committed = _git(path.parent, "rev-parse", f"{last}:./{path.name}")
-    try:
-        current = path.read_bytes()
-    except OSError:
+    from bastion._internal.errors import InputError
+    from bastion._internal.safe_read import lock_limit, read_bytes
+
+    try:  # bounded, regular files only: the file may have been swapped since it was read
+        current = read_bytes(path, limit=lock_limit())
+    except InputError:
         return None
     expected = committed.decode("ascii", "replace").strip() if committed else ""
     return FileHistory(
