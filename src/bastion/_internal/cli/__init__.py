@@ -142,6 +142,14 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+# True when the console script owns this process (``run``): process-wide tuning such as the
+# garbage collector's (``common.relax_garbage_collection``) is then allowed. ``main`` called
+# in-process (tests, embedding) leaves the process as it found it.
+OWNS_PROCESS = False
+
+
 def run() -> None:
     """Console-script entry point."""
+    global OWNS_PROCESS
+    OWNS_PROCESS = True
     sys.exit(main())

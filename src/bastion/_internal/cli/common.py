@@ -231,8 +231,8 @@ def progress_reporter(fmt: str) -> Callable[[int, int, str], None] | None:
 PROGRESS_AFTER_SECONDS = 1.0
 # A report run allocates millions of small objects (lock entries, YAML nodes) that live to
 # the end; the default first threshold (2,000) makes the collector walk them over and over
-# (11-17 % of a 5,000-package check). Cycles are still collected, only less often. Not for
-# the servers: they run report code only through their own entry points.
+# (11-17 % of a 5,000-package check). Cycles are still collected, only less often. Only
+# when the console script owns the process (cli.OWNS_PROCESS): never in a caller's process.
 GC_THRESHOLDS = (100_000, 50, 100)
 
 
@@ -252,10 +252,12 @@ def run_report(
     only_workflows: bool = False,
     fmt: str = "text",
 ) -> Report:
+    from bastion._internal import cli
     from bastion._internal.controls import Control
     from bastion._internal.engine import CURRENT_ENVIRONMENT, run_check
 
-    relax_garbage_collection()
+    if cli.OWNS_PROCESS:
+        relax_garbage_collection()
     env = options["env"]
     environment = (
         None if env is None else (CURRENT_ENVIRONMENT if env == "<current>" else Path(env))
