@@ -130,14 +130,21 @@ def _release_triggered(run: JobRun) -> bool:
 def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Finding]:
     """Caches restored in release jobs; one chain finding when a privileged writer exists."""
     findings = []
-    writers = [(point, _saved(runs, point)) for point in points]
+    where: dict[int, tuple[JobRun, int]] = {
+        id(site): (run, index) for run in runs for index, site in enumerate(run.sites)
+    }
+    writers = [(point, _saved(runs, point, where)) for point in points]
+    same_workflow: dict[Path, list[JobRun]] = {}  # artifacts travel within one workflow run
+    for run in runs:
+        same_workflow.setdefault(run.caller.path, []).append(run)
     for run in runs:
         release = release_point(run)
         if release is None:
             continue
         caches = cache_steps(run)
         if not caches:
-            findings.extend(_through_artifacts(run, runs, release, writers))
+            family = same_workflow[run.caller.path]
+            findings.extend(_through_artifacts(run, family, release, writers))
             continue
         if writers:
             writer, saved = _best_writer(writers, caches[0])
@@ -187,13 +194,28 @@ def _through_artifacts(
     return findings
 
 
-def _saved(runs: list[JobRun], point: ExecutionPoint) -> list[CacheStep]:
-    """The caches the job of ``point`` saves after the untrusted code ran."""
-    run = next((r for r in runs if point.site in r.sites), None)
-    if run is None:
-        return []
-    after = run.sites.index(point.site)
-    return [c for c in cache_steps(run) if run.sites.index(c.site) >= after] or cache_steps(run)
+def _saved(
+    runs: list[JobRun], point: ExecutionPoint, where: dict[int, tuple[JobRun, int]]
+) -> list[CacheStep]:
+    """The caches the job of ``point`` saves after the untrusted code ran.
+
+    ``where`` maps each site (by identity) to its run and position: searching every
+    run's sites by equality for every point grew with the square of the workflows.
+    """
+    found = where.get(id(point.site))
+    if found is None:  # an equal site built apart: the slow search, never a wrong answer
+        run = next((r for r in runs if point.site in r.sites), None)
+        if run is None:
+            return []
+        found = (run, run.sites.index(point.site))
+    run, after = found
+
+    def position(site: Site) -> int:
+        hit = where.get(id(site))
+        return hit[1] if hit is not None else run.sites.index(site)
+
+    caches = cache_steps(run)
+    return [c for c in caches if position(c.site) >= after] or caches
 
 
 def _best_writer(
