@@ -88,8 +88,9 @@ def test_heavy_batches_do_not_stall_a_simple_lookup(base_url: str) -> None:
         thread.join(120)
     busy = time.monotonic() - started
     # On the loop, the first lookup waited for every batch in progress, about the whole
-    # busy time (3.4 s of 5.9, and 2 lookups in all); off it, lookups go on meanwhile (93).
-    assert len(waits) >= 10 and max(waits) < busy / 2, (waits, busy, alone)
+    # busy time (3.4 s of 5.9, and 2 lookups in all); off it, lookups go on meanwhile (93
+    # on a loaded machine; 6 when an idle one finished the batches in 1 s).
+    assert len(waits) >= 3 and max(waits) < busy / 2, (waits, busy, alone)
 
 
 def test_oversized_record_is_refused_not_sent(base_url: str) -> None:
