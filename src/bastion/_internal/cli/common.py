@@ -27,6 +27,25 @@ def use_color(output: Path | None) -> bool:
     return sys.stdout.isatty()
 
 
+def requirement_option(help_text: str) -> Callable[[_Command], _Command]:
+    """``-r/--requirement FILE`` (repeatable), into the ``extra`` parameter."""
+    return click.option(
+        "-r",
+        "--requirement",
+        "extra",
+        multiple=True,
+        type=click.Path(path_type=Path),
+        help=help_text,
+    )
+
+
+def lock_option(help_text: str) -> Callable[[_Command], _Command]:
+    """``--lock FILE`` (repeatable), into the ``locks`` parameter."""
+    return click.option(
+        "--lock", "locks", multiple=True, type=click.Path(path_type=Path), help=help_text
+    )
+
+
 def env_option(help_text: str) -> Callable[[_Command], _Command]:
     """``--env [PATH]``: an installed environment, this interpreter's when no path is given."""
     return click.option(
@@ -105,21 +124,8 @@ def report_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--config", "config_path", type=click.Path(path_type=Path), help="Config file."
         ),
-        click.option(
-            "-r",
-            "--requirement",
-            "extra",
-            multiple=True,
-            type=click.Path(path_type=Path),
-            help="Also read this requirements file (repeatable).",
-        ),
-        click.option(
-            "--lock",
-            "locks",
-            multiple=True,
-            type=click.Path(path_type=Path),
-            help="Also read this lockfile (repeatable).",
-        ),
+        requirement_option("Also read this requirements file (repeatable)."),
+        lock_option("Also read this lockfile (repeatable)."),
         env_option("Also read an installed environment (default: this interpreter)."),
         click.option(
             "--db",

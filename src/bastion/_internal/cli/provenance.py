@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from bastion._internal.cli.common import lock_option, requirement_option
 from bastion._internal.report import FORMATS
 
 if TYPE_CHECKING:
@@ -23,21 +24,8 @@ DEFAULT_INDEX = "https://pypi.org"
 
 def _source_options(command: Callable[..., None]) -> Callable[..., None]:
     options: list[Callable[[Callable[..., None]], Callable[..., None]]] = [
-        click.option(
-            "--lock",
-            "locks",
-            multiple=True,
-            type=click.Path(path_type=Path),
-            help="Read this lockfile (repeatable; default: the project's locks).",
-        ),
-        click.option(
-            "-r",
-            "--requirement",
-            "extra",
-            multiple=True,
-            type=click.Path(path_type=Path),
-            help="Read this requirements file (repeatable).",
-        ),
+        lock_option("Read this lockfile (repeatable; default: the project's locks)."),
+        requirement_option("Read this requirements file (repeatable)."),
         click.option(
             "--provenance-dir",
             "provenance_dirs",

@@ -178,19 +178,26 @@ def proxy_block(requirement: str, reason: str, expires: str | None, state: str) 
     click.echo(f"bastion: blocked {name}{spec}", err=True)
 
 
+def _remove(state: str, kind: str, name: str, spec: str) -> int:
+    """Remove the rules of ``kind`` for ``name`` (``spec``, or all of them); how many went."""
+    from bastion._internal.proxy.state import ProxyState
+
+    store = ProxyState(state)
+    try:
+        return store.remove(kind, name, spec or None)
+    finally:
+        store.close()
+
+
 @proxy.command("unblock")
 @click.argument("requirement", metavar="NAME[SPEC]")
 @_STATE
 def proxy_unblock(requirement: str, state: str) -> None:
     """Remove a block (NAME alone removes every block of NAME). Exit 1 when none matched."""
-    from bastion._internal.proxy.state import BLOCK, ProxyState
+    from bastion._internal.proxy.state import BLOCK
 
     name, spec = _name_and_spec(requirement, exact=False)
-    store = ProxyState(state)
-    try:
-        removed = store.remove(BLOCK, name, spec or None)
-    finally:
-        store.close()
+    removed = _remove(state, BLOCK, name, spec)
     click.echo(f"bastion: {removed} block(s) of {name}{spec} removed", err=True)
     sys.exit(0 if removed else 1)
 
@@ -203,14 +210,10 @@ def proxy_unexempt(requirement: str, state: str) -> None:
 
     Exit 1 when none matched.
     """
-    from bastion._internal.proxy.state import EXEMPT, ProxyState
+    from bastion._internal.proxy.state import EXEMPT
 
     name, version = _name_and_spec(requirement, exact=True)
-    store = ProxyState(state)
-    try:
-        removed = store.remove(EXEMPT, name, version or None)
-    finally:
-        store.close()
+    removed = _remove(state, EXEMPT, name, version)
     click.echo(f"bastion: {removed} exemption(s) of {name} removed", err=True)
     sys.exit(0 if removed else 1)
 

@@ -8,7 +8,13 @@ from typing import Any
 
 import click
 
-from bastion._internal.cli.common import discovered_sources, env_option, with_discovery_options
+from bastion._internal.cli.common import (
+    discovered_sources,
+    env_option,
+    lock_option,
+    requirement_option,
+    with_discovery_options,
+)
 from bastion._internal.cli.db import DATABASE
 from bastion._internal.safe_write import write_atomically
 
@@ -45,8 +51,8 @@ def sbom() -> None:
 @sbom.command("generate")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @env_option("Describe an installed environment (default: this interpreter) instead of the lock.")
-@click.option("-r", "--requirement", "extra", multiple=True, type=click.Path(path_type=Path))
-@click.option("--lock", "locks", multiple=True, type=click.Path(path_type=Path))
+@requirement_option("Describe this requirements file (repeatable) instead of the project.")
+@lock_option("Describe this lockfile (repeatable) instead of the project.")
 @click.option(
     "--format", "fmt", type=click.Choice(["json", "xml"]), default="json", show_default=True
 )
