@@ -6,7 +6,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -14,6 +14,9 @@ from bastion._internal.cli.db import DATABASE
 from bastion._internal.markers import PLATFORMS, Target
 from bastion._internal.model import Report, Severity
 from bastion._internal.report import FORMATS
+
+if TYPE_CHECKING:
+    from bastion._internal.inputs.discovery import ProjectInputs
 
 EXIT_INCOMPLETE = 2
 EXIT_USAGE = 3
@@ -88,7 +91,7 @@ def with_discovery_options(command: _Command) -> _Command:
     return command
 
 
-def discovered_sources(root: Path, exclude: Sequence[str], include: Sequence[str]) -> Any:
+def discovered_sources(root: Path, exclude: Sequence[str], include: Sequence[str]) -> ProjectInputs:
     """The project's inputs for commands that need every one of them (sbom, names approve).
 
     An unreadable discovered input stops such a command with exit code 2 before
