@@ -14,10 +14,10 @@ import os
 import re
 import stat
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
+from bastion._internal import toml
 from bastion._internal.errors import InputError, UsageError
 
 MAX_FILE_BYTES = 16 * 1024 * 1024  # no real requirements, pyproject or config comes near this
@@ -129,8 +129,8 @@ def _too_long_integer(path: Path, text: str, kind: str) -> InputError:
 def parse_toml(path: Path, text: str) -> dict[str, Any]:
     """Parse TOML text read from ``path``; syntax errors name the line."""
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        return toml.loads(text)
+    except toml.TOMLDecodeError as exc:
         message = str(exc)
         match = _TOML_POSITION.search(message)
         line = int(match.group(1)) if match else None
@@ -138,7 +138,7 @@ def parse_toml(path: Path, text: str) -> dict[str, Any]:
         raise InputError(path, f"invalid TOML: {message}", line) from None
     except RecursionError:
         raise InputError(path, "invalid TOML: nested too deeply") from None
-    except ValueError:  # tomllib converts integers with int(): over 4,300 digits raises
+    except ValueError:  # the parser converts integers with int(): over 4,300 digits raises
         raise _too_long_integer(path, text, "TOML") from None
 
 
@@ -166,7 +166,7 @@ def key_line(lines: list[str], name: str) -> int | None:
 class TomlLines:
     """Approximate line numbers for TOML tables such as ``[[package]]`` entries.
 
-    tomllib gives no positions, so readers map the n-th array-of-tables header
+    The TOML parser gives no positions, so readers map the n-th array-of-tables header
     (and the ``name = "..."`` inside it) back to its line for findings.
     """
 
