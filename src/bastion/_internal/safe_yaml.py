@@ -9,7 +9,12 @@ module turns it into plain Python values itself, so that:
 - nesting depth is bounded while the document is composed: libyaml's own
   composer recurses once per level and a 50 KB ``[[[[…`` crashes the process
   (SIGSEGV), so nodes are built here from the parser's event stream, with an
-  explicit stack and the depth checked before each level opens;
+  explicit stack and the depth checked before each level opens. That Python
+  composition costs about twice the C composer's time, so a text whose nesting
+  is proven shallow (``depth_bound``, a count over the text) is composed by the
+  C composer instead; its tree is the same (tested against the explicit-stack
+  path), a tree deeper than ``MAX_DEPTH`` and every error go through the
+  explicit-stack path, so the errors and their lines are that path's;
 - duplicate mapping keys are an error instead of "last one wins" (a second
   ``run:`` key must not hide the first from a reviewer);
 - timestamps stay the strings they were written as, and no tag outside the
@@ -51,6 +56,78 @@ class _Budget:
 
 def compose(path: Path, text: str) -> yaml.Node | None:
     """The node graph of a one-document YAML text (``None`` when it is empty)."""
+    bound = depth_bound(text)
+    if _CParser is not None and bound <= C_COMPOSER_MAX_DEPTH:
+        composed, node = _compose_c(text, bound)
+        if composed:
+            return node
+    return compose_events(path, text)
+
+
+# libyaml's C composer recurses about 0.3-0.5 KiB of C stack per level: 1,000 levels need
+# well under 1 MiB (a thread's stack is 8 MiB here; the main thread's too).
+C_COMPOSER_MAX_DEPTH = 1_000
+_CParser: Any = getattr(yaml, "CSafeLoader", None)
+
+
+def depth_bound(text: str) -> int:
+    """An upper bound of the nesting depth of the YAML document in ``text``, from counts.
+
+    Block collections nest only where the indentation (libyaml's indent stack)
+    grows, by one column at least, except a sequence written at its mapping
+    key's column: at most two levels per column of the longest line. Each flow
+    collection opens at its own ``[`` or ``{``, and a ``key: value`` pair inside
+    ``[...]`` adds one implicit mapping per ``[``. Lines are split at ``\n`` only:
+    other line breaks make the longest line longer, the bound larger.
+    """
+    longest = max(map(len, text.split("\n")))
+    return 2 * (longest + 1) + 2 * text.count("[") + text.count("{") + 2
+
+
+def _compose_c(text: str, bound: int) -> tuple[bool, yaml.Node | None]:
+    """The C composer's tree; not composed on any error or a nesting beyond ``MAX_DEPTH``.
+
+    Only for a text whose ``depth_bound`` (``bound``) is small: the C composer recurses.
+    The explicit-stack path then decides what any refused text gives.
+    """
+    loader = _CParser(text)
+    try:
+        node: yaml.Node | None = loader.get_single_node()
+    except (yaml.YAMLError, ValueError):  # ValueError: text that is not UTF-8 encodable
+        return False, None
+    finally:
+        loader.dispose()
+    if node is not None and bound > MAX_DEPTH and not _shallow(node):
+        return False, None
+    return True, node
+
+
+def _shallow(root: yaml.Node) -> bool:
+    """No collection opens at depth ``MAX_DEPTH`` or more, counted as the events nest.
+
+    A node met again is an alias (its anchor came first in document order): it
+    opens nothing, as in ``compose_events``, so shared nodes are walked once.
+    """
+    seen: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, yaml.ScalarNode) or id(node) in seen:
+            continue
+        if depth >= MAX_DEPTH:
+            return False
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in reversed(node.value):
+                stack.append((value, depth + 1))
+                stack.append((key, depth + 1))
+        else:
+            stack.extend((item, depth + 1) for item in reversed(node.value))
+    return True
+
+
+def compose_events(path: Path, text: str) -> yaml.Node | None:
+    """``compose`` with the explicit stack: for any text, however deep (it refuses depth)."""
     try:
         return _compose_events(path, yaml.parse(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
