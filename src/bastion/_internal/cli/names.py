@@ -92,7 +92,8 @@ def names_scan(file: Path, fmt: str, min_confidence: float, config_path: Path | 
     from bastion._internal.names.approved import read_names
 
     index = _corpus_index(config_path)
-    entries = [(name, index.judge(name)) for name, _ in read_names(file)]
+    names = [name for name, _ in read_names(file)]
+    entries = list(zip(names, index.judge_many(names), strict=True))
     _print_judgements(entries, fmt, min_confidence)
 
 

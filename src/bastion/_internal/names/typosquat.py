@@ -25,7 +25,7 @@ name it resembles.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from bastion._internal.inputs.common import canonical
@@ -39,6 +39,8 @@ INDEX_AFTER = 1000  # names judged by trial cost about as much as building the i
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"  # every character of a canonical name
 
 _VALID = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_CANONICAL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # fullmatch: valid and already canonical
+_DOUBLED = re.compile(r"(.)\1")
 _SEPARATORS = re.compile(r"[-_.]+")
 _PREFIXES = ("python-", "python", "py-", "py")
 _SUFFIXES = ("-python", "-py", "py", "-lib", "lib", "-sdk", "-api", "-client", "-dev")
@@ -46,6 +48,11 @@ _KEYBOARD = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
 _KEY_POSITION = {
     ch: (row, col) for row, keys in enumerate(_KEYBOARD) for col, ch in enumerate(keys)
 }
+
+# The stages of the search (bits): one lookup per table; one-letter edits; a popular
+# name with affixes dropped; a popular name among the parts.
+LOOKUPS, EDITS, STEMS, COMBINATIONS = 1, 2, 4, 8
+ALL_STAGES = LOOKUPS | EDITS | STEMS | COMBINATIONS
 
 CONFIDENCE = {
     "separators": 0.95,
@@ -79,6 +86,8 @@ def validate(raw: str) -> str:
         raise ValueError("empty name")
     if len(raw) > MAX_NAME_LENGTH:
         raise ValueError(f"name longer than {MAX_NAME_LENGTH} characters")
+    if _CANONICAL.fullmatch(raw):
+        return raw  # lower-case letters and digits, single hyphens between: canonical already
     if not _VALID.match(raw):
         shown = raw.encode("ascii", "backslashreplace").decode()[:60]
         raise ValueError(f"not a valid project name: {shown!r}")
@@ -90,9 +99,7 @@ def without_trailing_version(name: str) -> str:
 
     A scan: that regex backtracked exponentially on a name such as ``a1111…1b``.
     """
-    start = len(name)
-    while start > 0 and name[start - 1] in "0123456789-":
-        start -= 1
+    start = len(name.rstrip("0123456789-"))
     run = name[start:]
     if not run or run[-1] == "-":
         return name
@@ -110,8 +117,11 @@ def _skeleton(raw: str) -> str:
     return _squash(text).replace("rn", "m").replace("vv", "w")
 
 
+_REPEATS = re.compile(r"(.)\1+")
+
+
 def _collapse(name: str) -> str:
-    return re.sub(r"(.)\1+", r"\1", name)
+    return _REPEATS.sub(r"\1", name)
 
 
 def _words(name: str) -> str | None:
@@ -148,6 +158,8 @@ class TyposquatIndex:
         self._words: dict[str, str] = {}
         # key -> (name, deleted index); built on demand, see use_deletion_index()
         self._deleted: dict[str, list[tuple[str, int]]] | None = None
+        self._deleted_keys: frozenset[str] = frozenset()  # its keys, once built
+        self._combined: frozenset[str] | None = None  # see _combination_parts()
         self._judged = 0
         for name in corpus.ranks:  # most popular first: setdefault keeps the best target
             self._squashed.setdefault(_squash(name), name)
@@ -172,8 +184,11 @@ class TyposquatIndex:
         knows it will judge many may build it first. Both ways find the same
         resemblances (tested).
         """
+        self._deletion_index()
+
+    def _deletion_index(self) -> dict[str, list[tuple[str, int]]]:
         if self._deleted is not None:
-            return
+            return self._deleted
         deleted: dict[str, list[tuple[str, int]]] = {}
         for name in self.corpus.ranks:
             if len(name) >= MIN_EDIT_TARGET:
@@ -181,6 +196,8 @@ class TyposquatIndex:
                 for i, key in _deletions(name):
                     deleted.setdefault(key, []).append((name, i))
         self._deleted = deleted
+        self._deleted_keys = frozenset(deleted)
+        return deleted
 
     def judge(self, raw: str) -> Resemblance | None:
         """The most likely imitation for a name, or ``None``. ``ValueError`` for a bad name."""
@@ -188,11 +205,104 @@ class TyposquatIndex:
         self._judged += 1
         if self._judged > INDEX_AFTER:
             self.use_deletion_index()
+        return self._judge_valid(raw, name)
+
+    def judge_many(self, raws: Sequence[str]) -> list[Resemblance | None]:
+        """``judge`` of every name, in order, with the same results; ``ValueError`` for the
+        first bad name (nothing judged then).
+
+        Made for many names: each is first screened with dictionary and set lookups
+        (its one-letter deletions against the deletion index's keys in one C-level
+        ``isdisjoint``), and the search of ``judge`` runs only for the names the screen
+        cannot clear, only for the kinds of resemblance it cannot rule out. The screen
+        rules a kind out only when that kind would find no target other than the name
+        itself (tested against ``judge``).
+        """
+        names = [validate(raw) for raw in raws]
+        self._judged += len(names)
+        self._deletion_index()
+        keys = self._deleted_keys
+        ranks = self.corpus.ranks
+        rank_of = ranks.get
+        exempt_rank = self.exempt_rank
+        squashed_get = self._squashed.get
+        skeleton_get = self._skeletons.get
+        collapsed_get = self._collapsed.get
+        words_get = self._words.get
+        doubled = _DOUBLED.search
+        combined = self._combination_parts()
+        results: list[Resemblance | None] = []
+        append = results.append
+        for raw, name in zip(raws, names, strict=True):
+            rank = rank_of(name)
+            if rank is not None and rank <= exempt_rank:
+                append(None)
+                continue
+            squashed = name.replace("-", "")  # canonical: "-" is the only separator
+            hit = (target := squashed_get(squashed)) is not None and target != name
+            if not hit:
+                if raw is name:  # canonical: lower case, no "I", separators already dropped
+                    folded = squashed.replace("1", "l").replace("0", "o")
+                    skeleton = folded.replace("rn", "m").replace("vv", "w")
+                else:
+                    skeleton = _skeleton(raw)
+                hit = (target := skeleton_get(skeleton)) is not None and target != name
+            if not hit and doubled(squashed):
+                collapsed = _collapse(squashed)
+                hit = (target := collapsed_get(collapsed)) is not None and target != name
+            parts = name.split("-") if "-" in name else None
+            if not hit and parts is not None:
+                target = words_get("-".join(sorted(parts)))
+                hit = target is not None and target != name
+            stages = LOOKUPS if hit else 0
+            deletions = [name[:i] + name[i + 1 :] for i in range(len(name))]
+            near = name in keys or not keys.isdisjoint(deletions)
+            if near and self._edits_find_another(name):  # a corpus name finds itself
+                stages |= EDITS
+            if self._stem_possible(name):
+                stages |= STEMS
+            if parts is not None and not combined.isdisjoint(parts):
+                stages |= COMBINATIONS
+            append(self._judge_valid(raw, name, stages) if stages else None)
+        return results
+
+    def _combination_parts(self) -> frozenset[str]:
+        """The names ``_combinations`` reports as a part of a combination."""
+        if self._combined is None:
+            self._combined = frozenset(
+                name
+                for name, rank in self.corpus.ranks.items()
+                if rank <= COMBINATION_TOP and len(name) >= 4
+            )
+        return self._combined
+
+    def _edits_find_another(self, name: str) -> bool:
+        """True when a key ``_edits`` looks up names a target other than ``name``."""
+        deleted = self._deletion_index()
+        for key in (name, *(name[:i] + name[i + 1 :] for i in range(len(name)))):
+            for target, _ in deleted.get(key, ()):
+                if target != name:
+                    return True
+        return False
+
+    def _stem_possible(self, name: str) -> bool:
+        """False only when ``_stems`` finds no stem other than the name."""
+        if name.startswith(_PREFIXES) or name.endswith(_SUFFIXES):
+            return True
+        stem = without_trailing_version(name)
+        if stem == name:
+            return False
+        if stem.endswith(_SUFFIXES):
+            return True
+        stem = stem.strip("-")
+        return len(stem) >= 3 and stem in self.corpus.ranks
+
+    def _judge_valid(self, raw: str, name: str, stages: int = ALL_STAGES) -> Resemblance | None:
         rank = self.corpus.ranks.get(name)
         if rank is not None and rank <= self.exempt_rank:
             return None
         best: Resemblance | None = None
-        for target, kind in self._candidates(raw, name):
+        for target, kind in self._candidates(raw, name, stages):
             if target == name or self._exempt(name, target):
                 continue
             found = Resemblance(name, target, kind, CONFIDENCE[kind], self.corpus.ranks[target])
@@ -213,20 +323,28 @@ class TyposquatIndex:
             return False
         return mine * self.download_ratio >= self.corpus.downloads[target]
 
-    def _candidates(self, raw: str, name: str) -> Iterator[tuple[str, str]]:
-        squashed = _squash(name)
-        if (target := self._squashed.get(squashed)) is not None:
-            yield target, "separators"
-        if (target := self._skeletons.get(_skeleton(raw))) is not None:
-            yield target, "confusable"
-        collapsed = _collapse(squashed)
-        if collapsed != squashed and (target := self._collapsed.get(collapsed)) is not None:
-            yield target, "repeated-character"
-        words = _words(name)
-        if words is not None and (target := self._words.get(words)) is not None:
-            yield target, "word-order"
-        yield from self._edits(name)
-        yield from self._affixes(name)
+    def _candidates(
+        self, raw: str, name: str, stages: int = ALL_STAGES
+    ) -> Iterator[tuple[str, str]]:
+        """(target, kind) for every resemblance, stage by stage (``stages``: which run)."""
+        if stages & LOOKUPS:
+            squashed = _squash(name)
+            if (target := self._squashed.get(squashed)) is not None:
+                yield target, "separators"
+            if (target := self._skeletons.get(_skeleton(raw))) is not None:
+                yield target, "confusable"
+            collapsed = _collapse(squashed)
+            if collapsed != squashed and (target := self._collapsed.get(collapsed)) is not None:
+                yield target, "repeated-character"
+            words = _words(name)
+            if words is not None and (target := self._words.get(words)) is not None:
+                yield target, "word-order"
+        if stages & EDITS:
+            yield from self._edits(name)
+        if stages & STEMS:
+            yield from self._stems(name)
+        if stages & COMBINATIONS:
+            yield from self._combinations(name)
 
     def _edits(self, name: str) -> Iterator[tuple[str, str]]:
         if self._deleted is None:
@@ -273,7 +391,7 @@ class TyposquatIndex:
             if swapped != name and known(swapped):
                 yield swapped, "transposition"
 
-    def _affixes(self, name: str) -> Iterator[tuple[str, str]]:
+    def _stems(self, name: str) -> Iterator[tuple[str, str]]:
         stems = {without_trailing_version(name)}
         stems |= {name.removeprefix(p) for p in _PREFIXES if name.startswith(p)}
         stems |= {name.removesuffix(s) for s in _SUFFIXES if name.endswith(s)}
@@ -283,6 +401,8 @@ class TyposquatIndex:
             stem = stem.strip("-")
             if stem != name and len(stem) >= 3 and stem in self.corpus.ranks:
                 yield stem, "affix"
+
+    def _combinations(self, name: str) -> Iterator[tuple[str, str]]:
         parts = name.split("-")
         if len(parts) > 1:
             for part in parts:
