@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bastion._internal.workflows import wiring
 from tests.workflows.helpers import audit, of_rule, where
 
 CHECKS = """\
@@ -139,3 +143,20 @@ def test_line_commands_match_like_the_regexes_they_replace_and_stay_linear() -> 
     started = time.perf_counter()
     assert watch.search(hostile) is None and hashed.search(hostile) is None
     assert time.perf_counter() - started < 2.0  # the regexes took seconds at this size
+
+
+_WORDS = [
+    "bastion", "python", "python3", "-m", "check", "audit", "workflows", "sbom", "watch", "--",
+    "pip-audit", "uv", "pip", "pip3", "install", "sync", "osv-scanner", "safety", "scan",
+    "zizmor", "ruff", "bandit", "x", "--require-hashes", "--locked", "|", "\n", "  ",
+]  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_WORDS), max_size=12), st.sampled_from([" ", "", "\t"]))
+def test_the_one_search_finds_every_script_a_tool_matches(words: list[str], glue: str) -> None:
+    # invocations() skips a script _ANY_TOOL does not match: it must match all a tool does
+    script = glue.join(words)
+    for tool in wiring.TOOLS:
+        if tool.command is not None and tool.command.search(script) is not None:
+            assert wiring._ANY_TOOL.search(script) is not None, (tool.name, script)

@@ -67,7 +67,25 @@ def compose(path: Path, text: str) -> yaml.Node | None:
 # libyaml's C composer recurses about 0.3-0.5 KiB of C stack per level: 1,000 levels need
 # well under 1 MiB (a thread's stack is 8 MiB here; the main thread's too).
 C_COMPOSER_MAX_DEPTH = 1_000
-_CParser: Any = getattr(yaml, "CSafeLoader", None)
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar -> its implicit tag, within one process
+_PLAIN_TAGS_MAX = 20_000
+
+
+def _resolve_cached(loader: Any, kind: type, value: Any, implicit: tuple[bool, bool]) -> Any:
+    """The safe loader's ``resolve``, remembered for plain scalars (most repeat: ``run``...)."""
+    if kind is not yaml.ScalarNode or not implicit[0]:
+        return _RESOLVER.resolve(kind, value, implicit)
+    tag = _PLAIN_TAGS.get(value)
+    if tag is None:
+        tag = _RESOLVER.resolve(kind, value, implicit)
+        if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+            _PLAIN_TAGS[value] = tag
+    return tag
+
+
+_CParser: Any = None
+if hasattr(yaml, "CSafeLoader"):
+    _CParser = type("_CComposer", (yaml.CSafeLoader,), {"resolve": _resolve_cached})
 
 
 def depth_bound(text: str) -> int:

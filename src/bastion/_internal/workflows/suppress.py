@@ -137,6 +137,8 @@ def _configured(
     ignores: list[ConfiguredIgnore],
     config_path: Path | None,
 ) -> Waiver | None:
+    if not ignores:
+        return None
     try:
         relative = location.path.relative_to(root).as_posix()
     except ValueError:

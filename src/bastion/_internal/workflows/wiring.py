@@ -139,6 +139,21 @@ TOOLS = (
         ("pinning",),
     ),
 )
+
+
+def _heads() -> list[str]:
+    """The pattern of every tool's command (each head of a ``LineCommand``)."""
+    heads = []
+    for tool in TOOLS:
+        if isinstance(tool.command, re.Pattern):
+            heads.append(tool.command.pattern)
+        elif tool.command is not None:
+            heads.extend(head.pattern for head, _ in tool.command.pairs)
+    return heads
+
+
+# A script none of these match runs no tool: one search instead of one per tool.
+_ANY_TOOL = re.compile("|".join(f"(?:{head})" for head in _heads()))
 _IGNORED_FAILURE = re.compile(r"\|\|\s*(true|:|exit\s+0|echo\b)")
 _SET_PLUS_E = re.compile(r"^[ \t]*set[ \t]+\+e\b", re.M)  # one line: \s* was quadratic
 _PIP_INSTALL = re.compile(r"\b(pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b[^\n]*")
@@ -163,17 +178,21 @@ def invocations(run: JobRun) -> list[Invocation]:
         step = site.step
         open_reason = _continue_on_error(run, site)
         uses = step.uses_ref
+        slug = uses.slug if uses is not None else None
+        run_text = step.run
+        if run_text is not None and _ANY_TOOL.search(run_text.value) is None:
+            run_text = None
         for tool in TOOLS:
-            if uses is not None and uses.slug in tool.actions:
+            if uses is not None and slug in tool.actions:
                 reason = open_reason or action_fail_open(uses, step.with_)
                 found.append(Invocation(tool, site, step.line, reason))
-            if step.run is None or tool.command is None:
+            if run_text is None or tool.command is None:
                 continue
-            match = tool.command.search(step.run.value)
+            match = tool.command.search(run_text.value)
             if match is None:
                 continue
-            line, _ = step.run.position(match.start())
-            reason = open_reason or _script_fail_open(step.run.value, match.start(), tool)
+            line, _ = run_text.position(match.start())
+            reason = open_reason or _script_fail_open(run_text.value, match.start(), tool)
             found.append(Invocation(tool, site, line, reason))
     return found
 
