@@ -160,3 +160,32 @@ def test_the_one_search_finds_every_script_a_tool_matches(words: list[str], glue
     for tool in wiring.TOOLS:
         if tool.command is not None and tool.command.search(script) is not None:
             assert wiring._ANY_TOOL.search(script) is not None, (tool.name, script)
+
+
+_SCRIPTS = [
+    "bastion check",
+    "python -m bastion audit -r r.txt",
+    "bastion workflows .",
+    "pip-audit -r requirements.txt",
+    "uv pip audit",
+    "osv-scanner -r .",
+    "safety scan",
+    "zizmor --offline .",
+    "ruff check .",
+    "bandit -r src",
+    "python3 -m bastion sbom -o x",
+    "bastion watch -- make test",
+    "pip install --require-hashes -r r.txt",
+    "uv sync --locked",
+    "uv pip sync --require-hashes r.txt",
+]
+
+
+def test_every_tool_command_passes_the_one_search() -> None:
+    for tool in wiring.TOOLS:
+        if tool.command is None:
+            continue
+        matched = [s for s in _SCRIPTS if tool.command.search("echo x\n  " + s) is not None]
+        assert matched, tool.name  # each tool has a sample here
+        for script in matched:
+            assert wiring._ANY_TOOL.search("echo x\n  " + script) is not None, tool.name
