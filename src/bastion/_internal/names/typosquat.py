@@ -160,6 +160,7 @@ class TyposquatIndex:
         self._deleted: dict[str, list[tuple[str, int]]] | None = None
         self._deleted_keys: frozenset[str] = frozenset()  # its keys, once built
         self._combined: frozenset[str] | None = None  # see _combination_parts()
+        self._heads_tails: tuple[list[frozenset[str]], list[frozenset[str]]] | None = None
         self._judged = 0
         for name in corpus.ranks:  # most popular first: setdefault keeps the best target
             self._squashed.setdefault(_squash(name), name)
@@ -222,6 +223,7 @@ class TyposquatIndex:
         self._judged += len(names)
         self._deletion_index()
         keys = self._deleted_keys
+        heads, tails = self._halves()
         ranks = self.corpus.ranks
         rank_of = ranks.get
         exempt_rank = self.exempt_rank
@@ -255,8 +257,15 @@ class TyposquatIndex:
                 target = words_get("-".join(sorted(parts)))
                 hit = target is not None and target != name
             stages = LOOKUPS if hit else 0
-            deletions = [name[:i] + name[i + 1 :] for i in range(len(name))]
-            near = name in keys or not keys.isdisjoint(deletions)
+            length = len(name)
+            if length <= MAX_NAME_LENGTH:
+                half = (length - 1) // 2
+                near = name[:half] in heads[length] or name[half + 1 :] in tails[length]
+            else:
+                near = True
+            if near:
+                deletions = [name[:i] + name[i + 1 :] for i in range(length)]
+                near = name in keys or not keys.isdisjoint(deletions)
             if near and self._edits_find_another(name):  # a corpus name finds itself
                 stages |= EDITS
             if self._stem_possible(name):
@@ -265,6 +274,31 @@ class TyposquatIndex:
                 stages |= COMBINATIONS
             append(self._judge_valid(raw, name, stages) if stages else None)
         return results
+
+    def _halves(self) -> tuple[list[frozenset[str]], list[frozenset[str]]]:
+        """By a candidate's length n: the first (n - 1) // 2 and the last n - 1 - (n - 1) // 2
+        letters of every edit target it could be one edit from (length n - 1 to n + 1).
+
+        One edit of a candidate of length n leaves its first p letters and, of the rest,
+        all but the two letters after them (a transposition) in place: p + s >= n - 2
+        for the common prefix p and suffix s. So a candidate within one edit of a
+        target shares its first (n - 1) // 2 letters or its last n - 1 - (n - 1) // 2
+        with it; a candidate that shares neither with any target has no edit to find.
+        """
+        if self._heads_tails is None:
+            heads: list[set[str]] = [set() for _ in range(MAX_NAME_LENGTH + 2)]
+            tails: list[set[str]] = [set() for _ in range(MAX_NAME_LENGTH + 2)]
+            for target in self.corpus.ranks:
+                size = len(target)
+                if size < MIN_EDIT_TARGET:
+                    continue
+                for length in (size - 1, size, size + 1):
+                    if length <= MAX_NAME_LENGTH:
+                        half = (length - 1) // 2
+                        heads[length].add(target[:half])
+                        tails[length].add(target[size - (length - 1 - half) :])
+            self._heads_tails = ([frozenset(h) for h in heads], [frozenset(t) for t in tails])
+        return self._heads_tails
 
     def _combination_parts(self) -> frozenset[str]:
         """The names ``_combinations`` reports as a part of a combination."""
