@@ -117,9 +117,18 @@ NOT_NEEDED: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
             "bastion._internal.sbom",
             "bastion._internal.inspect",
             "bastion._internal.provenance",
+            "bastion._internal.workflows.fix",  # only with --fix
+            "bastion._internal.index_client",  # only --online fetches actions
+            "bastion._internal.safe_write",
+            "bastion._internal.report.text",
+            "bastion._internal.report.sarif",
             "sqlite3",
             "rich",
             "email.parser",
+            "tarfile",
+            "tempfile",
+            "shutil",
+            "zipfile",
             *EXTRAS,
         ),
     ),

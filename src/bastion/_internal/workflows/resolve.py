@@ -11,20 +11,18 @@ A ref that is a full commit SHA is kept for good; a branch or tag for a day.
 
 from __future__ import annotations
 
-import io
 import os
-import shutil
-import tarfile
-import tempfile
 import time
-import zlib
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from bastion._internal.errors import DownloadError, InputError
 from bastion._internal.workflows.model import Action, Uses, Workflow, is_commit_sha
 from bastion._internal.workflows.parse import parse_action, parse_workflow
+
+if TYPE_CHECKING:
+    import tarfile
 
 CODELOAD = "https://codeload.github.com"
 CODELOAD_ENV = "BASTION_GITHUB_ARCHIVE_URL"  # tests point it at a loopback server
@@ -164,6 +162,9 @@ def _wanted(name: PurePosixPath) -> bool:
 
 
 def _download(uses: Uses, tree: Path) -> None:
+    import shutil  # only --online downloads: the offline audit imports none of these
+    import tempfile
+
     from bastion._internal.index_client import check_url, http_get
 
     base = check_url(os.environ.get(CODELOAD_ENV, CODELOAD))
@@ -190,6 +191,10 @@ def _download(uses: Uses, tree: Path) -> None:
 
 def _extract(url: str, body: bytes) -> dict[PurePosixPath, bytes]:
     """The wanted files of a ``.tar.gz`` (leading folder removed), within the bounds."""
+    import io
+    import tarfile
+    import zlib
+
     try:
         unpacked = _gunzip(body)
     except zlib.error as exc:
@@ -221,6 +226,8 @@ def _take(url: str, archive: tarfile.TarFile, files: dict[PurePosixPath, bytes])
 
 
 def _gunzip(body: bytes) -> bytes:
+    import zlib
+
     decompressor = zlib.decompressobj(wbits=31)
     data = decompressor.decompress(body, MAX_UNPACKED_BYTES + 1)
     if len(data) > MAX_UNPACKED_BYTES or decompressor.unconsumed_tail:
