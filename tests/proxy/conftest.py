@@ -27,6 +27,7 @@ import uvicorn
 
 from bastion._internal.proxy.app import ProxyApp
 from bastion._internal.proxy.config import ProxyConfig
+from bastion._internal.proxy.serving import uvicorn_options
 from tests.advisories.test_audit import build_db, osv
 
 VENV_BIN = Path(sys.executable).parent
@@ -257,10 +258,12 @@ class RunningProxy:
 
 
 def start_proxy(config: ProxyConfig, **options: object) -> RunningProxy:
-    """The proxy in a thread on a free loopback port (uvicorn, as ``bastion proxy serve``)."""
+    """The proxy in a thread on a free loopback port (uvicorn and protocol as ``proxy serve``)."""
     app = ProxyApp(config, **options)  # type: ignore[arg-type]
     server = uvicorn.Server(
-        uvicorn.Config(app.starlette(), host="127.0.0.1", port=0, log_level="error")
+        uvicorn.Config(
+            app.starlette(), host="127.0.0.1", port=0, log_level="error", **uvicorn_options()
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

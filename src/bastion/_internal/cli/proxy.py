@@ -95,6 +95,8 @@ def proxy_serve(config_file: Path | None, **given: Any) -> None:
         err=True,
     )
     os.environ["BASTION_PROXY_CONFIG"] = config.to_json()
+    from bastion._internal.proxy.serving import uvicorn_options
+
     uvicorn.run(
         "bastion._internal.proxy.app:app_from_environment",
         factory=True,
@@ -102,6 +104,7 @@ def proxy_serve(config_file: Path | None, **given: Any) -> None:
         port=config.port,
         workers=config.workers,
         log_level="warning",
+        **uvicorn_options(),
     )
 
 
