@@ -54,15 +54,18 @@ def read_bytes(path: Path, *, limit: int = MAX_FILE_BYTES) -> bytes:
         raise InputError(path, "is a directory") from None
     except OSError as exc:
         raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
-    mode = os.fstat(descriptor).st_mode
-    if not stat.S_ISREG(mode):
+    status = os.fstat(descriptor)
+    if not stat.S_ISREG(status.st_mode):
         os.close(descriptor)
-        if stat.S_ISDIR(mode):
+        if stat.S_ISDIR(status.st_mode):
             raise InputError(path, "is a directory")
         raise InputError(path, "not a regular file (a FIFO, socket or device is never read)")
     with os.fdopen(descriptor, "rb") as handle:
         try:
-            data = handle.read(limit + 1)
+            # Sized by the file, not the limit: read(limit + 1) allocates the whole limit.
+            data = handle.read(min(status.st_size, limit) + 1)
+            if status.st_size < len(data) <= limit:  # it grew since fstat: read on to the limit
+                data += handle.read(limit + 1 - len(data))
         except OSError as exc:
             raise InputError(path, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > limit:
@@ -164,33 +167,43 @@ def key_line(lines: list[str], name: str) -> int | None:
 
 
 class TomlLines:
-    """Approximate line numbers for TOML tables such as ``[[package]]`` entries.
+    """Line numbers for TOML tables such as ``[[package]]`` entries.
 
-    The TOML parser gives no positions, so readers map the n-th array-of-tables header
-    (and the ``name = "..."`` inside it) back to its line for findings.
+    The TOML parser gives no positions, so readers map the n-th array-of-tables
+    header (and the ``name = "..."`` inside it) back to its line for findings.
+    Lines end at ``\\n``, as the parser counts them in its errors. ``offsets``
+    holds where each header line starts in the text.
     """
 
     def __init__(self, text: str, header: str) -> None:
+        self.offsets: list[int] = []
         self._starts: list[int] = []
-        self._names: list[dict[str, int]] = []
-        pattern = re.compile(r"^\s*\[\[\s*" + re.escape(header) + r"\s*\]\]\s*(#.*)?$")
-        key_line = re.compile(r"""^\s*name\s*=\s*["']""")
-        current: dict[str, int] | None = None
-        for number, line in enumerate(text.splitlines(), start=1):
-            if pattern.match(line):
-                self._starts.append(number)
-                current = {}
-                self._names.append(current)
-            elif current is not None and "name" not in current:
-                m = key_line.match(line)
-                if m:
-                    current["name"] = number
+        self._names: list[int | None] = []
+        pattern = re.compile(
+            r"^[ \t]*(?:(\[\[[ \t]*"
+            + re.escape(header)
+            + r"[ \t]*\]\][ \t]*(?:#[^\n]*)?\r?$)|name[ \t]*=[ \t]*[\"'])",
+            re.MULTILINE,
+        )
+        line, counted = 1, 0
+        for match in pattern.finditer(text):
+            start = match.start()
+            if match.group(1) is None and (not self._names or self._names[-1] is not None):
+                continue  # a name outside any table, or after the table's first
+            line += text.count("\n", counted, start)
+            counted = start
+            if match.group(1) is not None:
+                self.offsets.append(start)
+                self._starts.append(line)
+                self._names.append(None)
+            else:
+                self._names[-1] = line
 
     def line_of(self, index: int) -> int | None:
         """Line of the ``name`` key of the ``index``-th table, or of its header."""
         if index >= len(self._starts):
             return None
-        return self._names[index].get("name", self._starts[index])
+        return self._names[index] or self._starts[index]
 
 
 def describe_type(value: object) -> str:

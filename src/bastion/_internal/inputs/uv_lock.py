@@ -12,7 +12,12 @@ from typing import Any
 
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical, is_full_commit, parse_duration
-from bastion._internal.inputs.fields import Fields, artifact_digests, registry_settings
+from bastion._internal.inputs.fields import (
+    MAX_PACKAGES,
+    Fields,
+    artifact_digests,
+    registry_settings,
+)
 from bastion._internal.model import (
     DependencySource,
     Location,
@@ -39,16 +44,15 @@ _SOURCE_KINDS = {
 def parse_uv_lock(path: Path) -> DependencySource:
     """Read a uv.lock file."""
     text = read_lock_text(path)
-    data = parse_toml(path, text)
-    fields = Fields(path, TomlLines(text, "package").line_of)
-    version = data.get("version")
+    lines = TomlLines(text, "package")
+    fields = Fields(path, lines.line_of)
+    read = _read_by_package(fields, text, lines.offsets) or _read_whole(fields, text)
+    del text  # the packages hold what they need; the text and the parsed tables go
+    head, packages = read
+    version = head.get("version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise fields.fail("not a uv.lock file: missing integer 'version'")
-    packages = [
-        _package(fields, index, entry)
-        for index, entry in enumerate(fields.tables(data.get("package", []), "'package'"))
-    ]
-    options = _options(fields, data)
+    options = _options(fields, head)
     return DependencySource(
         path=path.resolve(),
         format=SourceFormat.UV_LOCK,
@@ -58,6 +62,51 @@ def parse_uv_lock(path: Path) -> DependencySource:
         exclude_newer=options.cutoff,
         exclude_newer_span=options.span,
     )
+
+
+def _read_whole(fields: Fields, text: str) -> tuple[dict[str, Any], list[LockedPackage]]:
+    """The top-level tables but ``package``, and the packages, the text parsed in one piece."""
+    data = parse_toml(fields.path, text)
+    entries = fields.tables(data.pop("package", []), "'package'")
+    return data, [_package(fields, index, entry) for index, entry in enumerate(entries)]
+
+
+def _read_by_package(
+    fields: Fields, text: str, cuts: list[int]
+) -> tuple[dict[str, Any], list[LockedPackage]] | None:
+    """The top-level tables and the packages, parsing one ``[[package]]`` at a time.
+
+    A 5,000-package lock parsed whole is a 31 MB tree of dicts beside its 7 MB
+    text; parsed by package, only one package's tree lives at a time. The text
+    is cut before each line that looks like a ``[[package]]`` header (``cuts``,
+    from ``TomlLines``). The parts mean what the whole means when the head
+    (everything before the first cut) has no ``package`` key and every later
+    part holds only ``package`` tables: each ``[[package]]`` appends to the
+    array, and every ``[package.x]`` sub-table belongs to the last element,
+    which is in the same part. A cut that is not a real header (inside a
+    multi-line string or array) leaves the part before it unterminated, which
+    fails to parse. ``None`` (parse the whole text, whose answer and errors are
+    the authority) whenever a part fails or holds anything else.
+    """
+    if len(cuts) > MAX_PACKAGES:
+        return None  # the whole parse tells whether they are all real (and refuses them)
+    ends = [*cuts, len(text)]
+    try:
+        head = parse_toml(fields.path, text[: ends[0]])
+        if "package" in head:
+            return None
+        packages: list[LockedPackage] = []
+        for start, end in zip(cuts, ends[1:], strict=True):
+            part = parse_toml(fields.path, text[start:end])
+            if part.keys() != {"package"}:
+                return None
+            for entry in fields.tables(part["package"], "'package'"):
+                packages.append(_package(fields, len(packages), entry))
+    except InputError:  # a shape error too: the whole parse raises it, with its line
+        return None
+    if len(packages) > MAX_PACKAGES:  # more tables than cuts: the whole parse refuses them
+        return None
+    return head, packages
 
 
 @dataclass(frozen=True, slots=True)
