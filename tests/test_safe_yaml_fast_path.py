@@ -197,3 +197,49 @@ def test_the_bound_is_above_the_real_depth(value: Any, flow: bool | None) -> Non
     node = safe_yaml.compose_events(P, text)
     assert node is not None
     assert depth(node) <= safe_yaml.depth_bound(text)
+
+
+def _checked(text: str) -> tuple[Any, ...]:
+    """``check``'s outcome beside ``to_python``'s: the same error, or both accept."""
+    try:
+        node = safe_yaml.compose(P, text)
+    except InputError:
+        return ("not composed",)
+    if node is None:
+        return ("empty",)
+    outcomes: list[tuple[Any, ...]] = []
+    for validate in (safe_yaml.check, safe_yaml.to_python):
+        try:
+            validate(P, node, max_nodes=60)
+            outcomes.append(("ok",))
+        except InputError as exc:
+            outcomes.append(("error", exc.message, exc.line))
+    assert outcomes[0] == outcomes[1], text
+    return outcomes[0]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "run: a\nrun: b\n",
+        "a: 1\nb: {on: 1, true: 2}\n",
+        "x:\n  <<: {a: 1}\n",
+        "x: !!python/object/apply:os.system ['id']\n",
+        "x: !custom {a: 1}\n",
+        "x: " + "1" * 5000 + "\n",
+        "? [a, b]\n: c\n",
+        "x: &a [*a]\n",
+        "a: &x [1, 2, 3, 4, 5, 6, 7, 8]\nb: [*x, *x, *x, *x, *x, *x, *x, *x]\n",
+        "a: !!int x\nb: !!float y\n",
+        "a: [1, {b: 2, b: 3}]\n",
+        "a: {1: x, 1.0: y}\n",
+    ],
+)
+def test_check_refuses_what_to_python_refuses(text: str) -> None:
+    assert _checked(text)[0] == "error"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab1:-[]{},&*!'\"#?<| \n")), max_size=60))
+def test_check_and_to_python_agree_on_fragments(text: str) -> None:
+    _checked(text)

@@ -247,6 +247,51 @@ def to_python(path: Path, node: yaml.Node, *, max_nodes: int = MAX_NODES) -> Any
     return _convert(path, node, _Budget(max_nodes), 0)
 
 
+def check(path: Path, node: yaml.Node, *, max_nodes: int = MAX_NODES) -> None:
+    """Refuse what ``to_python`` refuses (the same error at the same line), building no values.
+
+    For callers that read the node graph itself: the budget, depth, tags, keys and
+    scalar values are checked in ``to_python``'s order, so the first error is its.
+    """
+    _check(path, node, _Budget(max_nodes), 0)
+
+
+_STRING_TAGS = frozenset({_TAG + "str", _TAG + "timestamp", _TAG + "binary"})
+_COLLECTION_TAGS = frozenset({_TAG + "seq", _TAG + "map"})
+
+
+def _check(path: Path, node: yaml.Node, budget: _Budget, depth: int) -> None:
+    budget.nodes -= 1
+    if budget.nodes < 0:
+        raise InputError(path, "YAML expands to too many nodes (alias bomb?)", line_of(node))
+    if depth > MAX_DEPTH:
+        raise InputError(path, f"YAML nested deeper than {MAX_DEPTH} levels", line_of(node))
+    if isinstance(node, yaml.ScalarNode):
+        if node.tag not in _STRING_TAGS:
+            _scalar(path, node)
+        return
+    if node.tag not in _COLLECTION_TAGS:
+        raise InputError(path, f"unsupported YAML tag {node.tag!r}", line_of(node))
+    if isinstance(node, yaml.SequenceNode):
+        for item in node.value:
+            _check(path, item, budget, depth + 1)
+        return
+    if isinstance(node, yaml.MappingNode):
+        keys: set[Any] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                raise InputError(path, "YAML merge keys (<<) are not supported", line_of(key_node))
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise InputError(path, "a mapping key must be a plain value", line_of(key_node))
+            key = _scalar(path, key_node)
+            if key in keys:
+                raise InputError(path, f"duplicate key {key!r}", line_of(key_node))
+            keys.add(key)
+            _check(path, value_node, budget, depth + 1)
+        return
+    raise InputError(path, "unsupported YAML node", line_of(node))  # pragma: no cover
+
+
 def line_of(node: yaml.Node) -> int:
     """The 1-based line a node starts on."""
     return int(node.start_mark.line) + 1

@@ -147,7 +147,8 @@ def audit_repository(
             zizmor_config = zizmor.load_config(root)
         except InputError as exc:
             findings.append(_unreadable(exc))
-    shown = [_relative_messages(f, root) for f in _deduplicated(findings)]
+    prefix = root.as_posix().rstrip("/") + "/"
+    shown = [_relative_messages(f, prefix) for f in _deduplicated(findings)]
     kept, waived = suppress.apply(
         shown, root, texts, ignores, config_path, zizmor_config, zizmor_ignores
     )
@@ -199,9 +200,8 @@ def _unreadable(error: InputError) -> Finding:
     )
 
 
-def _relative_messages(item: Finding, root: Path) -> Finding:
-    """Paths inside messages shown relative to the repository root."""
-    prefix = root.as_posix().rstrip("/") + "/"
+def _relative_messages(item: Finding, prefix: str) -> Finding:
+    """Paths inside messages shown relative to the repository root (``prefix``: ``ROOT/``)."""
     if prefix not in item.message and not any(prefix in r for r in item.references):
         return item
     return replace(
@@ -214,16 +214,17 @@ def _relative_messages(item: Finding, root: Path) -> Finding:
 def _deduplicated(findings: list[Finding]) -> list[Finding]:
     """One finding per rule and position (the most severe), in a stable order."""
     best: dict[tuple[str, str, int, int], Finding] = {}
+    posix: dict[Path, str] = {}  # thousands of findings share a few hundred paths
     for item in findings:
         location = item.location or Location(Path())
-        key = (item.rule_id, location.path.as_posix(), location.line or 0, location.column or 0)
+        path = posix.get(location.path)
+        if path is None:
+            path = posix[location.path] = location.path.as_posix()
+        key = (item.rule_id, path, location.line or 0, location.column or 0)
         if key not in best or item.severity > best[key].severity:
             best[key] = item
-    return sorted(
-        best.values(),
-        key=lambda f: (
-            f.location.path.as_posix() if f.location else "",
-            f.location.line or 0 if f.location else 0,
-            f.rule_id,
-        ),
+    ordered = sorted(
+        best.items(),
+        key=lambda entry: (entry[0][1] if entry[1].location else "", entry[0][2], entry[0][0]),
     )
+    return [item for _, item in ordered]

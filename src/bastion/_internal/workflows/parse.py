@@ -171,7 +171,7 @@ def _document(path: Path, text: str | None) -> tuple[yaml.Node, _Reader]:
     node = safe_yaml.compose(path, text)
     if node is None:
         raise InputError(path, "empty file")
-    safe_yaml.to_python(path, node, max_nodes=MAX_YAML_NODES)  # budget, depth, duplicates
+    safe_yaml.check(path, node, max_nodes=MAX_YAML_NODES)  # budget, depth, duplicates
     return node, _Reader(path, text)
 
 
