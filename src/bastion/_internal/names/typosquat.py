@@ -220,6 +220,8 @@ class TyposquatIndex:
         itself (tested against ``judge``).
         """
         names = [validate(raw) for raw in raws]
+        if self._deleted is None and self._judged + len(names) <= INDEX_AFTER:
+            return [self.judge(raw) for raw in raws]  # a few names: by trial, as judge does
         self._judged += len(names)
         self._deletion_index()
         keys = self._deleted_keys
