@@ -6,11 +6,13 @@ Run from the repository root:
 
 Both trees run with this interpreter and its site-packages (PYTHONPATH points at
 each tree's ``src``), from bytecode (each tree's .pyc under a temporary folder),
-the same BASTION_CACHE_DIR (warm: the advisory database imported and the
-typosquat tables built by a warm-up run). Timing: one warm-up run of each, then
---runs rounds, each running both trees in alternating order; median and
-min-max of wall time, peak RSS from GNU time. Each row also compares the JSON
-reports of the two trees (``generated_at`` aside): "same" means byte-for-byte
+a BASTION_CACHE_DIR per tree (warm: the advisory database imported and the
+typosquat tables built by a warm-up run; one per tree since a newer bastion
+migrates the database to its schema, which an older one refuses). Timing: one
+warm-up run of each, then --runs rounds, each running both trees in
+alternating order; median and min-max of wall time, peak RSS from GNU time.
+Each row also compares the JSON reports of the two trees (``generated_at``
+and the cache folder's path aside): "same" means byte-for-byte
 equal documents, so equal finding sets.
 
 Rows (inputs generated here, deterministic):
@@ -59,7 +61,8 @@ def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, flo
     return elapsed, mb, done.stdout.decode(errors="replace")
 
 
-def comparable(output: str) -> object:
+def comparable(output: str, env: dict[str, str]) -> object:
+    output = output.replace(env["BASTION_CACHE_DIR"], "<cache>")  # notes name the database
     try:
         document = json.loads(output)
     except ValueError:
@@ -108,9 +111,16 @@ def main() -> int:
             "workflows": (["workflows", str(root / "workflows"), "--format", "json"], root),
         }
         base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-        base |= {"NO_COLOR": "1", "COLUMNS": "100", "BASTION_CACHE_DIR": str(root / "cache")}
+        base |= {"NO_COLOR": "1", "COLUMNS": "100"}
+        # A cache per tree: each tree's database in its own schema (a newer bastion migrates
+        # an older database when it opens it; the older one refuses the newer schema).
         envs = {
-            name: {**base, "PYTHONPATH": str(src), "PYTHONPYCACHEPREFIX": str(root / f"pyc-{name}")}
+            name: {
+                **base,
+                "PYTHONPATH": str(src),
+                "PYTHONPYCACHEPREFIX": str(root / f"pyc-{name}"),
+                "BASTION_CACHE_DIR": str(root / f"cache-{name}"),
+            }
             for name, src in trees.items()
         }
         print("| row | before: median (min-max), peak RSS | after | after/before | same JSON |")
@@ -126,7 +136,9 @@ def main() -> int:
                     seconds, mb, outputs[name] = measure(argv, cwd, envs[name])
                     times[name].append(seconds)
                     peaks[name].append(mb)
-            same = comparable(outputs["before"]) == comparable(outputs["after"])
+            same = comparable(outputs["before"], envs["before"]) == comparable(
+                outputs["after"], envs["after"]
+            )
             cells = []
             for name in trees:
                 values = times[name]

@@ -1,7 +1,8 @@
 """Audit one package version against the database: match, merge aliases, rate, plan a fix.
 
 - Every non-withdrawn record naming the package is matched with the exact
-  OSV rules (``matcher``).
+  OSV rules (``matcher``), on the matching data computed at import
+  (``prepared``); only the records that match are parsed in full.
 - Matching records that share an id or alias, directly or through a chain
   (A lists B, C lists B), are one vulnerability; its display id is chosen
   deterministically: a ``MAL-`` id first when the group is malicious, then
@@ -15,15 +16,19 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from packaging.version import Version
 
+from bastion._internal.advisories import prepared
 from bastion._internal.advisories.matcher import is_affected, parse_version
 from bastion._internal.advisories.osv import Advisory, ParseWarnings
+from bastion._internal.advisories.prepared import PreparedRecord
 from bastion._internal.advisories.severity import rate
-from bastion._internal.advisories.store import advisories_for
+from bastion._internal.advisories.store import advisories_by_id, advisories_for, prepared_for
+from bastion._internal.advisories.version_key import key_of
 from bastion._internal.model import Severity
 
 _PREFIX_ORDER = ("PYSEC", "GHSA")
@@ -64,6 +69,8 @@ class AdvisoryIndex:
     def __init__(self, db: sqlite3.Connection) -> None:
         self._db = db
         self._cache: dict[str, list[Advisory]] = {}
+        self._prepared: dict[str, list[PreparedRecord]] = {}
+        self._parsed: dict[str, Advisory] = {}
 
     def advisories(self, package: str) -> list[Advisory]:
         """Every non-withdrawn record naming the canonical package."""
@@ -71,6 +78,25 @@ class AdvisoryIndex:
         if found is None:
             found = self._cache[package] = advisories_for(self._db, package)
         return found
+
+    def load(self, packages: Iterable[str]) -> None:
+        """Read the matching data of these packages in a few queries instead of one each."""
+        wanted = sorted({p for p in packages if p not in self._prepared})
+        self._prepared.update(prepared_for(self._db, wanted))
+
+    def prepared(self, package: str) -> list[PreparedRecord]:
+        """The matching data of every non-withdrawn record naming the canonical package."""
+        found = self._prepared.get(package)
+        if found is None:
+            found = self._prepared[package] = prepared_for(self._db, [package])[package]
+        return found
+
+    def parsed(self, ids: list[str]) -> list[Advisory]:
+        """These records in full (each parsed once), in the order asked; unusable ones left out."""
+        missing = [i for i in dict.fromkeys(ids) if i not in self._parsed]
+        if missing:
+            self._parsed.update(advisories_by_id(self._db, missing))
+        return [self._parsed[i] for i in ids if i in self._parsed]
 
 
 def affects(advisory: Advisory, package: str, version: str, warnings: ParseWarnings) -> bool:
@@ -86,18 +112,21 @@ def audit_version(
     index: AdvisoryIndex, package: str, version: str, warnings: ParseWarnings
 ) -> PackageAudit:
     """Match, merge and rate every record affecting ``package`` at ``version``."""
-    records = index.advisories(package)
-    matched = [a for a in records if affects(a, package, version, warnings)]
-    if not matched:
+    records = index.prepared(package)
+    key = key_of(version)
+    hits = [r for r in records if prepared.affects(r, key, version, warnings)]
+    if not hits:
         return PackageAudit(package, version, (), None)
+    matched = index.parsed([r.advisory_id for r in hits])
+    by_id = {r.advisory_id: r for r in hits}
     groups = _alias_groups(matched)
     vulnerabilities = tuple(
         sorted(
-            (_vulnerability(package, version, group) for group in groups),
+            (_vulnerability(package, version, group, by_id) for group in groups),
             key=lambda v: (-int(v.severity), v.id),
         )
     )
-    return PackageAudit(package, version, vulnerabilities, _fix(records, package, version))
+    return PackageAudit(package, version, vulnerabilities, _fix(records, version, key))
 
 
 def _alias_groups(matched: list[Advisory]) -> list[list[Advisory]]:
@@ -132,7 +161,9 @@ def _display_key(advisory_id: str, malicious: bool) -> tuple[int, str]:
     return (1 + len(_PREFIX_ORDER), advisory_id)
 
 
-def _vulnerability(package: str, version: str, group: list[Advisory]) -> Vulnerability:
+def _vulnerability(
+    package: str, version: str, group: list[Advisory], data: dict[str, PreparedRecord]
+) -> Vulnerability:
     malicious = any(a.malicious for a in group)
     display = min((a.id for a in group), key=lambda i: _display_key(i, malicious))
     ids = {a.id for a in group} | {alias for a in group for alias in a.aliases}
@@ -143,7 +174,7 @@ def _vulnerability(package: str, version: str, group: list[Advisory]) -> Vulnera
     else:
         rated = max((rate(a.severity, a.severity_label) for a in group), key=lambda r: r.severity)
         severity, basis = rated.severity, rated.basis
-    above = _fixed_above(group, package, parse_version(version))
+    above = prepared.fixed_above([data[a.id] for a in group], key_of(version))
     references = tuple(dict.fromkeys(r for a in group for r in a.references))
     published = [a.published for a in group if a.published is not None]
     return Vulnerability(
@@ -180,12 +211,16 @@ def _fixed_above(
     return found
 
 
-def _fix(records: list[Advisory], package: str, version: str) -> str | None:
-    current = parse_version(version)
-    candidates = _fixed_above(records, package, current)
-    allow_pre = current is not None and current.is_prerelease
+def _is_prerelease(text: str) -> bool:
+    version = parse_version(text)
+    return version is not None and version.is_prerelease
+
+
+def _fix(records: list[PreparedRecord], version: str, key: str | None) -> str | None:
+    candidates = prepared.fixed_above(records, key)
+    allow_pre = key is not None and _is_prerelease(version)
     # Final releases first (pre-releases too when the locked version is one), each by version.
-    ordered = sorted(candidates, key=lambda v: (v.is_prerelease and not allow_pre, v))
+    ordered = sorted(candidates, key=lambda k: (_is_prerelease(candidates[k]) and not allow_pre, k))
     quiet = ParseWarnings()  # candidates were already counted when matching
     # The record that rules a candidate out is tried first for the next one (move to front):
     # neighbouring candidates are mostly ruled out by the same record. Order never changes
@@ -193,7 +228,9 @@ def _fix(records: list[Advisory], package: str, version: str) -> str | None:
     pending = list(records)
     for candidate in ordered:
         text = candidates[candidate]
-        blocker = next((i for i, a in enumerate(pending) if affects(a, package, text, quiet)), None)
+        blocker = next(
+            (i for i, r in enumerate(pending) if prepared.affects(r, candidate, text, quiet)), None
+        )
         if blocker is None:
             return text
         if blocker:

@@ -4,6 +4,14 @@ Imports are atomic: the new database is written next to the old one and
 renamed over it only when the import succeeded, so a failed or corrupt import
 leaves the old database untouched. They are incremental: a record is rewritten
 only when its ``modified`` time is newer than the stored one.
+
+Each ``affected`` row (a package a record names) carries the record's
+matching data for that package (``prepared``), computed at import, so an
+audit neither parses every record of a package nor any version list. A
+database of schema 1 (written before that column existed) is migrated when
+opened: the copy is migrated next to it and renamed over it only when the
+migration succeeded (in memory when the folder is not writable), so a failed
+migration leaves the old file as it was.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -24,10 +32,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from bastion._internal.advisories.osv import Advisory, ParseWarnings, parse_record
+from bastion._internal.advisories.prepared import PreparedRecord, decode, encode
 from bastion._internal.errors import InputError
 from bastion._internal.safe_read import excerpt, read_bytes
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+MIGRATABLE_VERSIONS = frozenset({"1"})  # schema 1: no matching data in ``affected``
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_RECORDS = 2_000_000
@@ -43,7 +53,7 @@ CREATE TABLE advisory (
     withdrawn INTEGER NOT NULL,
     record TEXT NOT NULL
 );
-CREATE TABLE affected (package TEXT NOT NULL, advisory_id TEXT NOT NULL);
+CREATE TABLE affected (package TEXT NOT NULL, advisory_id TEXT NOT NULL, prepared TEXT);
 CREATE INDEX affected_by_package ON affected (package);
 CREATE INDEX affected_by_advisory ON affected (advisory_id);
 CREATE TABLE alias (alias TEXT NOT NULL, advisory_id TEXT NOT NULL);
@@ -255,17 +265,45 @@ def import_records(source: Path, db_path: Path) -> ImportResult:
 def _copy_database(source: Path, target: Path) -> None:
     try:
         with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as old:
-            _check_schema(old, source)
+            version = _check_schema(old, source)
             with closing(sqlite3.connect(target)) as new:
                 old.backup(new)
+                if version != str(SCHEMA_VERSION):
+                    _migrate(new, source)
     except sqlite3.DatabaseError as exc:
         raise InputError(source, f"not an advisory database: {exc}") from None
 
 
-def _check_schema(connection: sqlite3.Connection, path: Path) -> None:
+def _check_schema(connection: sqlite3.Connection, path: Path) -> str:
+    """The schema version: this one or one ``_migrate`` upgrades; else an ``InputError``."""
     row = connection.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-    if row is None or row[0] != str(SCHEMA_VERSION):
+    if row is None or (row[0] != str(SCHEMA_VERSION) and row[0] not in MIGRATABLE_VERSIONS):
         raise InputError(path, "advisory database of another schema version; delete it")
+    return str(row[0])
+
+
+def _migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Upgrade a writable schema-1 database in place: fill each row's matching data."""
+    db.execute("ALTER TABLE affected ADD COLUMN prepared TEXT")
+    warnings = ParseWarnings()
+    rows = db.execute(
+        "SELECT f.rowid, f.package, a.id, a.record FROM affected f "
+        "JOIN advisory a ON a.id = f.advisory_id ORDER BY a.id"
+    ).fetchall()
+    updates = []
+    parsed: tuple[str, Advisory | None] = ("", None)
+    for rowid, package, advisory_id, record in rows:
+        if parsed[0] != advisory_id:
+            try:
+                parsed = (advisory_id, parse_record(json.loads(record), warnings))
+            except (ValueError, RecursionError):
+                shown = excerpt(advisory_id)
+                raise InputError(path, f"stored record {shown} is not JSON") from None
+        advisory = parsed[1]
+        updates.append((None if advisory is None else encode(advisory, package), rowid))
+    db.executemany("UPDATE affected SET prepared = ? WHERE rowid = ?", updates)
+    db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+    db.commit()
 
 
 def _import_into(source: Path, db_path: Path) -> ImportResult:
@@ -296,8 +334,11 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
                 (advisory.id, modified, advisory.withdrawn is not None, compact),
             )
             db.executemany(
-                "INSERT INTO affected VALUES (?, ?)",
-                [(package, advisory.id) for package in {a.package for a in advisory.affected}],
+                "INSERT INTO affected VALUES (?, ?, ?)",
+                [
+                    (package, advisory.id, encode(advisory, package))
+                    for package in sorted({a.package for a in advisory.affected})
+                ],
             )
             db.executemany(
                 "INSERT INTO alias VALUES (?, ?)", [(a, advisory.id) for a in advisory.aliases]
@@ -326,10 +367,41 @@ def open_database(db_path: Path, *, any_thread: bool = False) -> sqlite3.Connect
         connection = sqlite3.connect(
             f"file:{db_path}?mode=ro", uri=True, check_same_thread=not any_thread
         )
-        _check_schema(connection, db_path)
+        try:
+            version = _check_schema(connection, db_path)
+        except BaseException:
+            connection.close()
+            raise
+        if version == str(SCHEMA_VERSION):
+            return connection
+        with closing(connection):
+            migrated = _migrated(connection, db_path, any_thread)
     except sqlite3.DatabaseError as exc:
         raise InputError(db_path, f"not an advisory database: {exc}") from None
-    return connection
+    return migrated
+
+
+def _migrated(old: sqlite3.Connection, db_path: Path, any_thread: bool) -> sqlite3.Connection:
+    """The migrated database: renamed over ``db_path`` when its folder is writable, else in
+    memory for this run. A failure leaves ``db_path`` untouched."""
+    temp = db_path.with_name(f".{db_path.name}.{os.getpid()}.migrate")
+    try:
+        try:
+            temp.unlink(missing_ok=True)  # a stale copy or a link placed there is not followed
+            with closing(sqlite3.connect(temp)) as new:
+                old.backup(new)
+                _migrate(new, db_path)
+        except (OSError, sqlite3.OperationalError):  # a read-only folder or file system
+            memory = sqlite3.connect(":memory:", check_same_thread=not any_thread)
+            old.backup(memory)
+            _migrate(memory, db_path)
+            return memory
+        temp.replace(db_path)
+    finally:
+        with suppress(OSError):  # what took the copy's place is not ours to remove
+            if temp.is_file() and not temp.is_symlink():
+                temp.unlink()
+    return sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=not any_thread)
 
 
 def status(db_path: Path) -> DbStatus:
@@ -441,6 +513,47 @@ def records_for(db: sqlite3.Connection, package: str) -> list[tuple[Advisory, st
         advisory = parse_record(json.loads(record), warnings)
         if advisory is not None:
             found.append((advisory, record))
+    return found
+
+
+_PREPARED_QUERY = (
+    "SELECT f.package, f.advisory_id, f.prepared FROM affected f "
+    "JOIN advisory a ON a.id = f.advisory_id "
+    "WHERE f.package IN (?) AND a.withdrawn = 0 AND f.prepared IS NOT NULL ORDER BY f.rowid"
+)
+
+
+def prepared_for(
+    db: sqlite3.Connection, packages: list[str], batch: int = 500
+) -> dict[str, list[PreparedRecord]]:
+    """The matching data of every non-withdrawn record naming each canonical package (one
+    query per ``batch`` packages), in the order ``records_for`` returns the records."""
+    found: dict[str, list[PreparedRecord]] = {package: [] for package in packages}
+    for start in range(0, len(packages), batch):
+        chunk = packages[start : start + batch]
+        marks = ",".join("?" * len(chunk))
+        query = _PREPARED_QUERY.replace("?", marks)  # placeholders only: names are bound
+        rows = db.execute(query, chunk)
+        for package, advisory_id, prepared in rows:
+            found[package].append(decode(advisory_id, prepared))
+    return found
+
+
+def advisories_by_id(
+    db: sqlite3.Connection, ids: list[str], batch: int = 500
+) -> dict[str, Advisory]:
+    """The parsed records of these ids (one query per ``batch`` ids); unusable ones left out."""
+    warnings = ParseWarnings()
+    found: dict[str, Advisory] = {}
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        marks = ",".join("?" * len(chunk))
+        query = f"SELECT id, record FROM advisory WHERE id IN ({marks})"  # noqa: S608 - "?"s only
+        rows = db.execute(query, chunk)
+        for advisory_id, record in rows:
+            advisory = parse_record(json.loads(record), warnings)
+            if advisory is not None:
+                found[advisory_id] = advisory
     return found
 
 

@@ -91,6 +91,7 @@ class AdvisoryControl:
         warnings = ParseWarnings()
         with closing(open_database(path)) as db:
             index = AdvisoryIndex(db)
+            index.load(p.name for p in packages)
             audits = [(p, audit_version(index, p.name, p.version, warnings)) for p in packages]
             newest = newest_modified(db)
             missing = missing_sources(source_counts(db))

@@ -1,0 +1,142 @@
+"""What matching needs of one record for one package, computed once at import.
+
+The database stores, beside each full OSV record, per package it names: the
+``versions`` list as version keys (``version_key``) plus the strings that are
+not PEP 440, each ECOSYSTEM range as its events sorted by key with its limits
+(or ``null`` when an event's version does not parse), and the ``fixed``
+versions with their text. An audit decodes this small JSON for the pinned
+packages only, compares strings, and parses a full record only when it
+matches. The rules are ``matcher``'s exactly (the tests compare both on the
+real snapshot and on generated records):
+
+- a listed version matches by PEP 440 equality, a string that is not PEP 440
+  by exact text;
+- a range with an event that does not parse never matches and is counted each
+  time it is evaluated, as ``matcher.in_range`` counts it;
+- events are ordered by version, ties in record order.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bastion._internal.advisories.osv import Advisory, ParseWarnings
+from bastion._internal.advisories.version_key import key_of
+
+UNPARSABLE_RANGE = "unparsable version in a range"  # matcher.in_range's warning, same text
+
+# One range: events (key, kind) sorted, and the limits' keys; None when an event does not parse.
+Range = tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None
+# One affected entry: listed keys, listed strings that are not PEP 440, ranges, fixed (key, text).
+Entry = tuple[frozenset[str], frozenset[str], tuple[Range, ...], tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedRecord:
+    """One non-withdrawn record's matching data for one package."""
+
+    advisory_id: str
+    entries: tuple[Entry, ...]
+
+
+def _event_key(kind: str, version: str) -> str | None:
+    return key_of("0.dev0" if kind == "introduced" and version == "0" else version)
+
+
+def encode(advisory: Advisory, package: str) -> str:
+    """The matching data of ``advisory``'s entries for ``package``, as compact JSON."""
+    entries = []
+    for entry in advisory.affected:
+        if entry.package != package:
+            continue
+        keys: dict[str, None] = {}
+        raw: dict[str, None] = {}
+        for text in entry.versions:
+            key = key_of(text)
+            if key is None:
+                raw[text] = None
+            else:
+                keys[key] = None
+        ranges: list[Any] = []
+        fixed: list[list[str]] = []
+        for events in entry.ranges:
+            keyed = []
+            for position, event in enumerate(events):
+                key = _event_key(event.kind, event.version)
+                if key is not None and event.kind == "fixed":
+                    fixed.append([key, event.version])
+                keyed.append((key, position, event.kind))
+            if any(key is None for key, _, _ in keyed):
+                ranges.append(None)
+                continue
+            ordered = sorted(keyed, key=lambda item: (item[0], item[1]))
+            limits = [key for key, _, kind in ordered if kind == "limit"]
+            ranges.append([[[key, kind] for key, _, kind in ordered], limits])
+        entries.append([list(keys), list(raw), ranges, fixed])
+    return json.dumps(entries, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(advisory_id: str, text: str) -> PreparedRecord:
+    """A ``PreparedRecord`` from ``encode``'s JSON (written by bastion at import)."""
+    entries = []
+    for keys, raw, ranges, fixed in json.loads(text):
+        prepared_ranges: list[Range] = [
+            None if item is None else (tuple((key, kind) for key, kind in item[0]), tuple(item[1]))
+            for item in ranges
+        ]
+        entries.append(
+            (
+                frozenset(keys),
+                frozenset(raw),
+                tuple(prepared_ranges),
+                tuple((key, version) for key, version in fixed),
+            )
+        )
+    return PreparedRecord(advisory_id, tuple(entries))
+
+
+def _in_range(key: str, prepared: Range, warnings: ParseWarnings) -> bool:
+    if prepared is None:
+        warnings.add(UNPARSABLE_RANGE)
+        return False
+    ordered, limits = prepared
+    if limits and all(key >= limit for limit in limits):
+        return False
+    affected = False
+    for event_key, kind in ordered:
+        if key < event_key:
+            break
+        if kind == "introduced":
+            affected = True
+        elif kind == "fixed" or (kind == "last_affected" and key > event_key):
+            affected = False
+    return affected
+
+
+def entry_affected(entry: Entry, key: str | None, text: str, warnings: ParseWarnings) -> bool:
+    """``matcher.is_affected`` on prepared data: ``key`` is ``text``'s version key or None."""
+    keys, raw, ranges, _ = entry
+    if (keys or raw) and ((key in keys) if key is not None else (text in raw)):
+        return True
+    if key is None:
+        return False
+    return any(_in_range(key, prepared, warnings) for prepared in ranges)
+
+
+def affects(record: PreparedRecord, key: str | None, text: str, warnings: ParseWarnings) -> bool:
+    """True when any of the record's entries for the package covers the version."""
+    return any(entry_affected(entry, key, text, warnings) for entry in record.entries)
+
+
+def fixed_above(records: list[PreparedRecord], current: str | None) -> dict[str, str]:
+    """Keys of the versions named ``fixed`` above ``current`` (a key; None: all), as written
+    (the first text in record order for equal versions)."""
+    found: dict[str, str] = {}
+    for record in records:
+        for entry in record.entries:
+            for key, text in entry[3]:
+                if current is None or key > current:
+                    found.setdefault(key, text)
+    return found
