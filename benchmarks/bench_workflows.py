@@ -17,7 +17,9 @@ conditions, secrets: inherit, writes to GITHUB_ENV.
 Timing: wall time of one cold process per tool (``bastion workflows DIR
 --format json``; ``zizmor --offline --format json DIR``): one warm-up run each,
 then the runs interleaved (each round runs both, the order alternating), median
-and min-max. bastion runs from bytecode, as after an install.
+and min-max; the CPU time (user + system of the process and its threads, from
+``getrusage``) beside it, which a loaded machine disturbs less than the wall
+time. bastion runs from bytecode, as after an install.
 Comparison: for each rule id both tools use, the (file, rule) pairs only one
 of them reports; then the rules only one tool has.
 """
@@ -28,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import shutil
 import statistics
 import subprocess
@@ -162,27 +165,43 @@ def build_corpus(target: Path, files: int) -> None:
         (workflows / f"gen-{number:04d}.yml").write_text(_workflow(rng, number), encoding="utf-8")
 
 
-def _once(command: list[str], env: dict[str, str]) -> tuple[float, str]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _once(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system, every thread) and the output of one run."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     completed = subprocess.run(command, capture_output=True, text=True, check=False, env=env)
     elapsed = time.perf_counter() - start
+    cpu = _children_cpu() - cpu
     if completed.returncode not in (0, 1, 11, 12, 13, 14):
         raise SystemExit(f"{command[0]} failed ({completed.returncode}): {completed.stderr[:500]}")
-    return elapsed, completed.stdout
+    return elapsed, cpu, completed.stdout
 
 
 def interleaved(
     commands: dict[str, list[str]], runs: int, env: dict[str, str]
-) -> dict[str, tuple[float, float, float, str]]:
-    """Per tool: median, min and max wall time, and the last output (one warm-up run each)."""
-    outputs = {name: _once(command, env)[1] for name, command in commands.items()}
+) -> dict[str, tuple[float, float, float, float, str]]:
+    """Per tool: median, min and max wall time, median CPU time, the last output.
+
+    One warm-up run each, then rounds that run every tool, the order alternating.
+    """
+    outputs = {name: _once(command, env)[2] for name, command in commands.items()}
     times: dict[str, list[float]] = {name: [] for name in commands}
+    cpus: dict[str, list[float]] = {name: [] for name in commands}
     names = list(commands)
     for round_number in range(runs):
         for name in names if round_number % 2 == 0 else names[::-1]:
-            elapsed, outputs[name] = _once(commands[name], env)
+            elapsed, cpu, outputs[name] = _once(commands[name], env)
             times[name].append(elapsed)
-    return {n: (statistics.median(t), min(t), max(t), outputs[n]) for n, t in times.items()}
+            cpus[name].append(cpu)
+    return {
+        n: (statistics.median(t), min(t), max(t), statistics.median(cpus[n]), outputs[n])
+        for n, t in times.items()
+    }
 
 
 def bastion_pairs(output: str) -> Counter[tuple[str, str]]:
@@ -234,8 +253,8 @@ def main() -> int:
             args.runs,
             env,
         )
-        b_time, b_fast, b_slow, b_out = timed["bastion"]
-        z_time, z_fast, z_slow, z_out = timed["zizmor"]
+        b_time, b_fast, b_slow, b_cpu, b_out = timed["bastion"]
+        z_time, z_fast, z_slow, z_cpu, z_out = timed["zizmor"]
     ours, theirs = bastion_pairs(b_out), zizmor_pairs(z_out)
     print(
         f"corpus: {count} workflow files ({args.files} generated); {version}; median of {args.runs}"
@@ -244,6 +263,10 @@ def main() -> int:
         f"bastion workflows: {b_time:.2f} s ({b_fast:.2f}-{b_slow:.2f})   "
         f"zizmor --offline: {z_time:.2f} s ({z_fast:.2f}-{z_slow:.2f})   "
         f"ratio {b_time / z_time:.2f}"
+    )
+    print(
+        f"CPU time (user + system, median): bastion {b_cpu:.2f} s   zizmor {z_cpu:.2f} s   "
+        f"ratio {b_cpu / z_cpu:.2f}   (load: {os.getloadavg()[0]:.1f})"
     )
     print()
     our_rules = {rule for _, rule in ours}

@@ -63,7 +63,10 @@ def workflow_files(root: Path) -> list[Path]:
     folder = root / WORKFLOW_DIR
     if not folder.is_dir():
         return []
-    files = sorted(p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+    files = sorted(
+        (p for p in folder.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file()),
+        key=lambda p: p.name,  # siblings: the order of the paths, without comparing Paths
+    )
     return files[:MAX_WORKFLOW_FILES]
 
 

@@ -64,6 +64,7 @@ _STEP_KEYS = frozenset(
         "timeout-minutes",
     }
 )
+_NO_VALUES: Mapping[str, Text] = MappingProxyType({})  # read-only, so one serves every absence
 _ACTION_KEYS = frozenset({"name", "author", "description", "inputs", "outputs", "runs", "branding"})
 
 
@@ -110,9 +111,8 @@ class _Reader:
     def optional_text(
         self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str, what: str
     ) -> Text | None:
-        if key not in entries:
-            return None
-        return self.text(entries[key][1], what)
+        entry = entries.get(key)
+        return None if entry is None else self.text(entry[1], what)
 
     def texts(self, node: yaml.Node, what: str) -> tuple[Text, ...]:
         if isinstance(node, yaml.SequenceNode):
@@ -129,9 +129,10 @@ class _Reader:
     def text_map(
         self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str
     ) -> Mapping[str, Text]:
-        if key not in entries:
-            return MappingProxyType({})
-        node = entries[key][1]
+        entry = entries.get(key)
+        if entry is None:
+            return _NO_VALUES
+        node = entry[1]
         if isinstance(node, yaml.ScalarNode) and "${{" in str(node.value):
             return MappingProxyType({"*": self.text(node, key)})  # env: ${{ fromJSON(...) }}
         values = {
