@@ -179,15 +179,17 @@ class TomlLines:
         self.offsets: list[int] = []
         self._starts: list[int] = []
         self._names: list[int | None] = []
+        # Each match starts at the newline before its line: a literal first character lets
+        # the regex engine skip to the next newline instead of trying every position.
         pattern = re.compile(
-            r"^[ \t]*(?:(\[\[[ \t]*"
+            r"\n[ \t]*(?:(\[\[[ \t]*"
             + re.escape(header)
             + r"[ \t]*\]\][ \t]*(?:#[^\n]*)?\r?$)|name[ \t]*=[ \t]*[\"'])",
             re.MULTILINE,
         )
         line, counted = 1, 0
-        for match in pattern.finditer(text):
-            start = match.start()
+        for match in pattern.finditer("\n" + text):  # offsets in text are one less
+            start = match.start()  # where the line starts in text
             if match.group(1) is None and (not self._names or self._names[-1] is not None):
                 continue  # a name outside any table, or after the table's first
             line += text.count("\n", counted, start)

@@ -10,6 +10,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 
 _FULL_COMMIT = re.compile(r"^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$")
+_CANONICAL_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # what canonicalize_name returns as is
 
 
 def exact_version(specifier: SpecifierSet) -> str | None:
@@ -34,12 +35,21 @@ def vcs_ref(url: str) -> str | None:
 
 
 def canonical(name: str) -> str:
-    """PEP 503 normalised name."""
+    """PEP 503 normalised name (a lock's names mostly are already: those return unchanged)."""
+    if _CANONICAL_NAME.fullmatch(name):
+        return name
     return str(canonicalize_name(name))
+
+
+_PLAIN_ALGORITHMS = {name: name for name in ("sha256", "sha384", "sha512", "md5", "sha1")}
+_PLAIN_DIGEST = re.compile(r"[0-9a-f]+")
 
 
 def split_hash(value: str) -> tuple[str, str] | None:
     """Split ``"sha256:abc"`` (or ``sha256=abc``) into ``("sha256", "abc")``."""
+    algo, found, digest = value.partition(":")
+    if found and algo in _PLAIN_ALGORITHMS and _PLAIN_DIGEST.fullmatch(digest):
+        return _PLAIN_ALGORITHMS[algo], digest  # already stripped and lower case
     for sep in (":", "="):
         algo, found, digest = value.partition(sep)
         if found and algo and digest:
