@@ -8,8 +8,11 @@ Corpus: ``tests/data/workflows/real/`` (unchanged copies of real workflow files,
 see each ATTRIBUTION.md). bastion follows ``uses: ultralytics/actions@main``
 into ``_actions/`` (``--actions-dir``, see its README); zizmor runs ``--offline`` on the same
 folders (it does not follow remote composite actions). Timing: one cold process
-per tool per repository, the two tools interleaved repository by repository,
-the whole corpus per run; medians and min-max over the runs. Then per rule the
+per tool per repository, the two tools interleaved repository by repository
+(which goes first alternating by round), the whole corpus per run; medians and
+min-max over the runs, then each repository's median per tool (wall and CPU
+time, the CPU from ``getrusage``) and the median repository. bastion runs from
+bytecode kept in a temporary folder, as after an install. Then per rule the
 findings of each tool, and for each historical attack path whether each tool
 reports it (the evidence it gives).
 """
@@ -18,9 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -32,6 +38,16 @@ CORPUS = REPO / "tests" / "data" / "workflows" / "real"
 ACTIONS = CORPUS / "_actions"
 
 Found = list[tuple[str, str, int, str, str]]  # (rule, file, line, severity, message)
+# bastion runs from bytecode, as after an install (this environment sets PYTHONDONTWRITEBYTECODE)
+ENV = {
+    **{k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+    "PYTHONPYCACHEPREFIX": str(Path(tempfile.gettempdir()) / "bench-workflows-real-pyc"),
+}
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def repositories() -> list[Path]:
@@ -43,7 +59,7 @@ def run_bastion(folder: Path) -> tuple[float, Found]:
     own = ACTIONS / folder.name
     command += ["--actions-dir", str(own if own.is_dir() else ACTIONS / "default")]
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=ENV)
     elapsed = time.perf_counter() - start
     if not done.stdout.startswith("{"):
         raise SystemExit(f"bastion failed on {folder}: {done.stderr.strip()[-500:]}")
@@ -181,6 +197,38 @@ def _in_process(folders: list[Path], runs: int) -> list[float]:
     return times
 
 
+def _per_repository(
+    per_repo: dict[str, dict[str, list[float]]], cpu: dict[str, dict[str, list[float]]]
+) -> None:
+    """Each repository's median per tool; the median repository; how often bastion is ahead."""
+    names = sorted(per_repo["zizmor"], key=lambda n: statistics.median(per_repo["zizmor"][n]))
+    print("\nper repository (median wall ms; median CPU ms), ordered by zizmor's time:")
+    ahead = 0
+    for name in names:
+        b = statistics.median(per_repo["bastion"][name])
+        z = statistics.median(per_repo["zizmor"][name])
+        ahead += b < z
+        b_cpu = statistics.median(cpu["bastion"][name])
+        z_cpu = statistics.median(cpu["zizmor"][name])
+        print(
+            f"  {name}: bastion {b * 1000:.0f} ({b_cpu * 1000:.0f})"
+            f"  zizmor {z * 1000:.0f} ({z_cpu * 1000:.0f})"
+        )
+    middle = names[len(names) // 2]
+    b_all = [statistics.median(v) for v in per_repo["bastion"].values()]
+    z_all = [statistics.median(v) for v in per_repo["zizmor"].values()]
+    print(
+        f"median repository (by zizmor's time): {middle}: bastion "
+        f"{statistics.median(per_repo['bastion'][middle]) * 1000:.0f} ms, zizmor "
+        f"{statistics.median(per_repo['zizmor'][middle]) * 1000:.0f} ms"
+    )
+    print(
+        f"median over the repositories: bastion {statistics.median(b_all) * 1000:.0f} ms, "
+        f"zizmor {statistics.median(z_all) * 1000:.0f} ms; bastion ahead on {ahead} of "
+        f"{len(names)} (load {os.getloadavg()[0]:.1f})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--zizmor", default="/tmp/zz/bin/zizmor")  # noqa: S108 (a throwaway venv)
@@ -189,15 +237,23 @@ def main() -> None:
     folders = repositories()
     times: dict[str, list[float]] = {"bastion": [], "zizmor": []}
     results: dict[str, dict[str, Found]] = {"bastion": {}, "zizmor": {}}
-    for _ in range(args.runs):
+    per_repo: dict[str, dict[str, list[float]]] = {"bastion": {}, "zizmor": {}}
+    cpu: dict[str, dict[str, list[float]]] = {"bastion": {}, "zizmor": {}}
+    run_bastion(folders[0])  # warm-up: writes the bytecode
+    for round_number in range(args.runs):
         total = {"bastion": 0.0, "zizmor": 0.0}
-        for folder in folders:  # interleaved, repository by repository
-            elapsed, found = run_bastion(folder)
-            total["bastion"] += elapsed
-            results["bastion"][folder.name] = found
-            elapsed, found = run_zizmor(args.zizmor, folder)
-            total["zizmor"] += elapsed
-            results["zizmor"][folder.name] = found
+        for folder in folders:  # interleaved, repository by repository, the order alternating
+            tools = ("bastion", "zizmor") if round_number % 2 == 0 else ("zizmor", "bastion")
+            for tool in tools:
+                before = _children_cpu()
+                if tool == "bastion":
+                    elapsed, found = run_bastion(folder)
+                else:
+                    elapsed, found = run_zizmor(args.zizmor, folder)
+                cpu[tool].setdefault(folder.name, []).append(_children_cpu() - before)
+                total[tool] += elapsed
+                results[tool][folder.name] = found
+                per_repo[tool].setdefault(folder.name, []).append(elapsed)
         for tool, value in total.items():
             times[tool].append(value)
     in_process = _in_process(folders, args.runs)
@@ -214,6 +270,7 @@ def main() -> None:
         f"{statistics.median(in_process):.2f} s (min {min(in_process):.2f}, "
         f"max {max(in_process):.2f})"
     )
+    _per_repository(per_repo, cpu)
     print("\nfindings per rule (bastion / zizmor):")
     counts = {tool: Counter(r for f in results[tool].values() for r, *_ in f) for tool in results}
     for rule in sorted(set(counts["bastion"]) | set(counts["zizmor"])):
