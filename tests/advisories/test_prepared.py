@@ -20,14 +20,16 @@ from packaging.version import Version
 from bastion._internal.advisories.matcher import is_affected
 from bastion._internal.advisories.osv import Advisory, Affected, Event, ParseWarnings, parse_record
 from bastion._internal.advisories.prepared import decode, encode, entry_affected
-from bastion._internal.advisories.version_key import key_of, version_key
+from bastion._internal.advisories.version_key import equality_key, keys_of, order_key
 from tests.advisories.test_matcher import SNAPSHOT
 
 _PRE = st.sampled_from(["", "a0", "a1", "b2", "rc1", "rc10", "c3", "alpha4", "pre2"])
 _POST = st.sampled_from(["", ".post0", ".post1", "-7", ".post12", ".rev3"])
 _DEV = st.sampled_from(["", ".dev0", ".dev1", ".dev20"])
 _LOCAL = st.sampled_from(["", "+0", "+1", "+a", "+ab", "+ubuntu.1", "+1.a", "+a.1", "+9.9.abc"])
-_NUMBER = st.sampled_from(["0", "1", "2", "9", "10", "00", "255", "256", "65536", "9" * 40])
+_NUMBER = st.sampled_from(
+    ["0", "1", "2", "9", "10", "00", "239", "240", "255", "256", "65536", "9" * 34, "9" * 40]
+)
 _VERSION = st.builds(
     lambda epoch, release, pre, post, dev, local: (
         epoch + ".".join(release) + pre + post + dev + local
@@ -45,8 +47,9 @@ _VERSION = st.builds(
 @given(_VERSION, _VERSION)
 def test_keys_order_exactly_like_versions(left: str, right: str) -> None:
     a, b = Version(left), Version(right)
-    ka, kb = version_key(a), version_key(b)
+    ka, kb = order_key(a), order_key(b)
     assert (ka < kb, ka == kb, ka > kb) == (a < b, a == b, a > b), (left, right)
+    assert (equality_key(a) == equality_key(b)) == (a == b), (left, right)
 
 
 def test_tricky_orders() -> None:
@@ -73,13 +76,18 @@ def test_tricky_orders() -> None:
         "65536",
         "1!0.1",
     ]
-    keys = [key_of(v) for v in ordered]
-    assert all(k is not None for k in keys)
-    assert all(a < b for a, b in pairwise(keys)), ordered  # type: ignore[operator]
-    assert key_of("1.0") == key_of("1.0.0") == key_of("v1")
-    assert key_of("1.0+local") == key_of("1.0+LOCAL")
-    assert key_of("not a version") is None
-    assert key_of("1" * 5000) is None  # int() refuses 4,300+ digits: not PEP 440 here
+    keys = [order_key(Version(v)) for v in ordered]
+    assert all(a < b for a, b in pairwise(keys)), ordered
+    assert keys_of("1.0") == keys_of("1.0.0") == keys_of("v1") == keys_of("0!1.0.0.0")
+    assert keys_of("1.0") == (order_key(Version("1")), "1")
+    assert keys_of("1.0+local") == keys_of("1.0+LOCAL") != keys_of("1.0+local.1")
+    assert keys_of("1.0+01.a") == keys_of("1.0+1-a")
+    assert keys_of("not a version") is None
+    assert keys_of("1" * 5000) is None  # int() refuses 4,300+ digits: not PEP 440 here
+    big = 10**40  # numbers past one byte, past 14 bytes: still ordered
+    assert order_key(Version(f"{big}")) < order_key(Version(f"{big + 1}"))
+    assert order_key(Version("239")) < order_key(Version("240")) < order_key(Version("256"))
+    assert order_key(Version(f"{2**112}")) > order_key(Version(f"{2**112 - 1}"))
 
 
 def _advisory(entry: Affected) -> Advisory:
@@ -93,7 +101,7 @@ def _compare(entry: Affected, versions: list[str]) -> None:
     for text in versions:
         old, new = ParseWarnings(), ParseWarnings()
         expected = is_affected(entry, text, old)
-        assert entry_affected(prepared, key_of(text), text, new) == expected, (entry, text)
+        assert entry_affected(prepared, keys_of(text), text, new) == expected, (entry, text)
         assert new.counts == old.counts, (entry, text)
 
 

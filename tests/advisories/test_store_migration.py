@@ -23,6 +23,7 @@ import pytest
 from bastion._internal.advisories.audit import (
     AdvisoryIndex,
     _fixed_above,
+    _vulnerability,
     affects,
     audit_version,
 )
@@ -48,11 +49,16 @@ def snapshot_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-def downgrade(db_path: Path) -> None:
-    """Turn a database into what bastion wrote before schema 2 (no matching data)."""
+def downgrade(db_path: Path, schema: str = "1") -> None:
+    """Turn a database into what bastion wrote before: schema 1 had no matching data and no
+    digests, schema 2 matching data in another form (here: stale) and no digests."""
     with closing(sqlite3.connect(db_path)) as db:
-        db.execute("ALTER TABLE affected DROP COLUMN prepared")
-        db.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        db.execute("ALTER TABLE advisory DROP COLUMN digest")
+        if schema == "1":
+            db.execute("ALTER TABLE affected DROP COLUMN prepared")
+        else:
+            db.execute("UPDATE affected SET prepared = '[]'")
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (schema,))
         db.commit()
 
 
@@ -87,10 +93,13 @@ def check_against_full_records(
         alias for v in result.vulnerabilities for alias in v.aliases
     }
     assert ids <= found and all(i in ids or i not in {a.id for a in records} for i in found)
+    data = {r.advisory_id: r for r in index.prepared(package)}
     for vulnerability in result.vulnerabilities:
         group = [a for a in matched if a.id == vulnerability.id or a.id in vulnerability.aliases]
         above = _fixed_above(group, package, parse_version(version))
         assert vulnerability.fixed_in == tuple(above[v] for v in sorted(above))
+        # Summary, severity, references, dates: from the digests as from the full records.
+        assert _vulnerability(package, version, group, data) == vulnerability
     expected_fix = reference_fix(records, package, version) if matched else None
     assert result.fix == expected_fix, (package, version)
     return len(matched)
@@ -128,20 +137,25 @@ def test_audits_equal_full_record_matching_on_the_snapshot(snapshot_db: Path) ->
     assert checked > 5_000 and matched > 5_000
 
 
-def test_schema_1_database_is_migrated_on_open(tmp_path: Path, snapshot_db: Path) -> None:
+@pytest.mark.parametrize("schema", ["1", "2"])
+def test_older_database_is_migrated_on_open(tmp_path: Path, snapshot_db: Path, schema: str) -> None:
     db_path = tmp_path / "advisories.sqlite3"
     db_path.write_bytes(snapshot_db.read_bytes())
-    downgrade(db_path)
-    assert schema_of(db_path) == "1"
+    downgrade(db_path, schema)
+    assert schema_of(db_path) == schema
     with closing(open_database(db_path)) as migrated, closing(open_database(snapshot_db)) as fresh:
         for package, version in [("django", "3.2"), ("jinja2", "2.10"), ("requests", "2.0.0")]:
             expected = audit_version(AdvisoryIndex(fresh), package, version, ParseWarnings())
             got = audit_version(AdvisoryIndex(migrated), package, version, ParseWarnings())
             assert got == expected and got.vulnerabilities
         (missing,) = migrated.execute(
-            "SELECT count(*) FROM affected WHERE prepared IS NULL"
+            "SELECT count(*) FROM affected WHERE prepared IS NULL OR prepared = '[]'"
         ).fetchone()
         assert missing == 0
+        (no_digest,) = migrated.execute(
+            "SELECT count(*) FROM advisory WHERE digest IS NULL"
+        ).fetchone()
+        assert no_digest == 0
     assert schema_of(db_path) == str(SCHEMA_VERSION)
     assert [p.name for p in tmp_path.iterdir()] == ["advisories.sqlite3"]  # no leftovers
 
@@ -194,7 +208,7 @@ def test_db_update_migrates_a_schema_1_database(tmp_path: Path) -> None:
     assert [v.id for v in found.vulnerabilities] == ["A", "C"]
 
 
-@pytest.mark.parametrize("version", ["0", "3", "two"])
+@pytest.mark.parametrize("version", ["0", "4", "two"])
 def test_unknown_schema_is_refused(tmp_path: Path, version: str) -> None:
     db_path = _small_v1(tmp_path)
     with closing(sqlite3.connect(db_path)) as db:

@@ -2,7 +2,8 @@
 
 - Every non-withdrawn record naming the package is matched with the exact
   OSV rules (``matcher``), on the matching data computed at import
-  (``prepared``); only the records that match are parsed in full.
+  (``prepared``); only the records that match are parsed, from their digests
+  (the record without ``affected`` and ``details``).
 - Matching records that share an id or alias, directly or through a chain
   (A lists B, C lists B), are one vulnerability; its display id is chosen
   deterministically: a ``MAL-`` id first when the group is malicious, then
@@ -27,8 +28,8 @@ from bastion._internal.advisories.matcher import is_affected, parse_version
 from bastion._internal.advisories.osv import Advisory, ParseWarnings
 from bastion._internal.advisories.prepared import PreparedRecord
 from bastion._internal.advisories.severity import rate
-from bastion._internal.advisories.store import advisories_by_id, advisories_for, prepared_for
-from bastion._internal.advisories.version_key import key_of
+from bastion._internal.advisories.store import advisories_for, prepared_for, summaries_by_id
+from bastion._internal.advisories.version_key import keys_of
 from bastion._internal.model import Severity
 
 _PREFIX_ORDER = ("PYSEC", "GHSA")
@@ -91,11 +92,12 @@ class AdvisoryIndex:
             found = self._prepared[package] = prepared_for(self._db, [package])[package]
         return found
 
-    def parsed(self, ids: list[str]) -> list[Advisory]:
-        """These records in full (each parsed once), in the order asked; unusable ones left out."""
+    def summaries(self, ids: list[str]) -> list[Advisory]:
+        """These records without ``affected`` and ``details`` (each parsed once from its digest),
+        in the order asked; unusable ones left out."""
         missing = [i for i in dict.fromkeys(ids) if i not in self._parsed]
         if missing:
-            self._parsed.update(advisories_by_id(self._db, missing))
+            self._parsed.update(summaries_by_id(self._db, missing))
         return [self._parsed[i] for i in ids if i in self._parsed]
 
 
@@ -113,11 +115,11 @@ def audit_version(
 ) -> PackageAudit:
     """Match, merge and rate every record affecting ``package`` at ``version``."""
     records = index.prepared(package)
-    key = key_of(version)
-    hits = [r for r in records if prepared.affects(r, key, version, warnings)]
+    keys = keys_of(version)
+    hits = [r for r in records if prepared.affects(r, keys, version, warnings)]
     if not hits:
         return PackageAudit(package, version, (), None)
-    matched = index.parsed([r.advisory_id for r in hits])
+    matched = index.summaries([r.advisory_id for r in hits])
     by_id = {r.advisory_id: r for r in hits}
     groups = _alias_groups(matched)
     vulnerabilities = tuple(
@@ -126,7 +128,7 @@ def audit_version(
             key=lambda v: (-int(v.severity), v.id),
         )
     )
-    return PackageAudit(package, version, vulnerabilities, _fix(records, version, key))
+    return PackageAudit(package, version, vulnerabilities, _fix(records, version, keys))
 
 
 def _alias_groups(matched: list[Advisory]) -> list[list[Advisory]]:
@@ -174,7 +176,8 @@ def _vulnerability(
     else:
         rated = max((rate(a.severity, a.severity_label) for a in group), key=lambda r: r.severity)
         severity, basis = rated.severity, rated.basis
-    above = prepared.fixed_above([data[a.id] for a in group], key_of(version))
+    keys = keys_of(version)
+    above = prepared.fixed_above([data[a.id] for a in group], None if keys is None else keys[0])
     references = tuple(dict.fromkeys(r for a in group for r in a.references))
     published = [a.published for a in group if a.published is not None]
     return Vulnerability(
@@ -216,9 +219,9 @@ def _is_prerelease(text: str) -> bool:
     return version is not None and version.is_prerelease
 
 
-def _fix(records: list[PreparedRecord], version: str, key: str | None) -> str | None:
-    candidates = prepared.fixed_above(records, key)
-    allow_pre = key is not None and _is_prerelease(version)
+def _fix(records: list[PreparedRecord], version: str, keys: tuple[str, str] | None) -> str | None:
+    candidates = prepared.fixed_above(records, None if keys is None else keys[0])
+    allow_pre = keys is not None and _is_prerelease(version)
     # Final releases first (pre-releases too when the locked version is one), each by version.
     ordered = sorted(candidates, key=lambda k: (_is_prerelease(candidates[k]) and not allow_pre, k))
     quiet = ParseWarnings()  # candidates were already counted when matching
@@ -228,8 +231,9 @@ def _fix(records: list[PreparedRecord], version: str, key: str | None) -> str | 
     pending = list(records)
     for candidate in ordered:
         text = candidates[candidate]
+        both = keys_of(text)
         blocker = next(
-            (i for i, r in enumerate(pending) if prepared.affects(r, candidate, text, quiet)), None
+            (i for i, r in enumerate(pending) if prepared.affects(r, both, text, quiet)), None
         )
         if blocker is None:
             return text

@@ -1,10 +1,10 @@
 """What matching needs of one record for one package, computed once at import.
 
 The database stores, beside each full OSV record, per package it names: the
-``versions`` list as version keys (``version_key``) plus the strings that are
-not PEP 440, each ECOSYSTEM range as its events sorted by key with its limits
-(or ``null`` when an event's version does not parse), and the ``fixed``
-versions with their text. An audit decodes this small JSON for the pinned
+``versions`` list as equality keys (``version_key``) plus the strings that are
+not PEP 440, each ECOSYSTEM range as its events sorted by order key with its
+limits (or ``null`` when an event's version does not parse), and the
+``fixed`` versions (order key and text). An audit decodes this small JSON for the pinned
 packages only, compares strings, and parses a full record only when it
 matches. The rules are ``matcher``'s exactly (the tests compare both on the
 real snapshot and on generated records):
@@ -23,13 +23,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bastion._internal.advisories.osv import Advisory, ParseWarnings
-from bastion._internal.advisories.version_key import key_of
+from bastion._internal.advisories.version_key import keys_of
 
 UNPARSABLE_RANGE = "unparsable version in a range"  # matcher.in_range's warning, same text
 
 # One range: events (key, kind) sorted, and the limits' keys; None when an event does not parse.
 Range = tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None
-# One affected entry: listed keys, listed strings that are not PEP 440, ranges, fixed (key, text).
+# One affected entry: listed equality keys, listed strings that are not PEP 440, ranges, fixed
+# (order key, text).
 Entry = tuple[frozenset[str], frozenset[str], tuple[Range, ...], tuple[tuple[str, str], ...]]
 
 
@@ -42,7 +43,8 @@ class PreparedRecord:
 
 
 def _event_key(kind: str, version: str) -> str | None:
-    return key_of("0.dev0" if kind == "introduced" and version == "0" else version)
+    keys = keys_of("0.dev0" if kind == "introduced" and version == "0" else version)
+    return None if keys is None else keys[0]
 
 
 def encode(advisory: Advisory, package: str) -> str:
@@ -54,11 +56,11 @@ def encode(advisory: Advisory, package: str) -> str:
         keys: dict[str, None] = {}
         raw: dict[str, None] = {}
         for text in entry.versions:
-            key = key_of(text)
-            if key is None:
+            both = keys_of(text)
+            if both is None:
                 raw[text] = None
             else:
-                keys[key] = None
+                keys[both[1]] = None
         ranges: list[Any] = []
         fixed: list[list[str]] = []
         for events in entry.ranges:
@@ -115,19 +117,23 @@ def _in_range(key: str, prepared: Range, warnings: ParseWarnings) -> bool:
     return affected
 
 
-def entry_affected(entry: Entry, key: str | None, text: str, warnings: ParseWarnings) -> bool:
-    """``matcher.is_affected`` on prepared data: ``key`` is ``text``'s version key or None."""
-    keys, raw, ranges, _ = entry
-    if (keys or raw) and ((key in keys) if key is not None else (text in raw)):
+def entry_affected(
+    entry: Entry, keys: tuple[str, str] | None, text: str, warnings: ParseWarnings
+) -> bool:
+    """``matcher.is_affected`` on prepared data: ``keys`` are ``keys_of(text)``."""
+    listed, raw, ranges, _ = entry
+    if (listed or raw) and ((keys[1] in listed) if keys is not None else (text in raw)):
         return True
-    if key is None:
+    if keys is None:
         return False
-    return any(_in_range(key, prepared, warnings) for prepared in ranges)
+    return any(_in_range(keys[0], prepared, warnings) for prepared in ranges)
 
 
-def affects(record: PreparedRecord, key: str | None, text: str, warnings: ParseWarnings) -> bool:
+def affects(
+    record: PreparedRecord, keys: tuple[str, str] | None, text: str, warnings: ParseWarnings
+) -> bool:
     """True when any of the record's entries for the package covers the version."""
-    return any(entry_affected(entry, key, text, warnings) for entry in record.entries)
+    return any(entry_affected(entry, keys, text, warnings) for entry in record.entries)
 
 
 def fixed_above(records: list[PreparedRecord], current: str | None) -> dict[str, str]:

@@ -36,8 +36,10 @@ from bastion._internal.advisories.prepared import PreparedRecord, decode, encode
 from bastion._internal.errors import InputError
 from bastion._internal.safe_read import excerpt, read_bytes
 
-SCHEMA_VERSION = 2
-MIGRATABLE_VERSIONS = frozenset({"1"})  # schema 1: no matching data in ``affected``
+SCHEMA_VERSION = 3
+# Schema 1 had no matching data, schema 2 longer keys and no digests: both are migrated.
+MIGRATABLE_VERSIONS = frozenset({"1", "2"})
+DIGEST_LEFT_OUT = ("affected", "details")  # what a finding does not show
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_RECORDS = 2_000_000
@@ -51,7 +53,8 @@ CREATE TABLE advisory (
     id TEXT PRIMARY KEY,
     modified TEXT NOT NULL,
     withdrawn INTEGER NOT NULL,
-    record TEXT NOT NULL
+    record TEXT NOT NULL,
+    digest TEXT
 );
 CREATE TABLE affected (package TEXT NOT NULL, advisory_id TEXT NOT NULL, prepared TEXT);
 CREATE INDEX affected_by_package ON affected (package);
@@ -213,7 +216,14 @@ def _archive_records(source: Path, archive: zipfile.ZipFile) -> Iterator[tuple[s
         yield member.filename, data
 
 
-def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str] | None:
+def digest(raw: dict[str, Any]) -> str:
+    """The record without what a finding never shows (affected entries, details): compact JSON
+    that parses quickly into an ``Advisory`` with ``affected`` and ``details`` empty."""
+    kept = {key: value for key, value in raw.items() if key not in DIGEST_LEFT_OUT}
+    return json.dumps(kept, separators=(",", ":"), ensure_ascii=False)
+
+
+def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, str, str] | None:
     if not data or len(data) > MAX_RECORD_BYTES:
         warnings.add("record larger than 16 MiB")
         return None
@@ -235,7 +245,7 @@ def _decode(name: str, data: bytes, warnings: ParseWarnings) -> tuple[Advisory, 
     advisory = parse_record(raw, warnings)
     if advisory is None:
         return None
-    return advisory, json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+    return advisory, json.dumps(raw, separators=(",", ":"), ensure_ascii=False), digest(raw)
 
 
 def import_records(source: Path, db_path: Path) -> ImportResult:
@@ -283,23 +293,28 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> str:
 
 
 def _migrate(db: sqlite3.Connection, path: Path) -> None:
-    """Upgrade a writable schema-1 database in place: fill each row's matching data."""
-    db.execute("ALTER TABLE affected ADD COLUMN prepared TEXT")
+    """Upgrade a writable database of an older schema in place: recompute every row's matching
+    data and every record's digest from the stored records."""
+    for table, column in (("affected", "prepared"), ("advisory", "digest")):
+        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
     warnings = ParseWarnings()
-    rows = db.execute(
-        "SELECT f.rowid, f.package, a.id, a.record FROM affected f "
-        "JOIN advisory a ON a.id = f.advisory_id ORDER BY a.id"
-    ).fetchall()
+    parsed: dict[str, Advisory | None] = {}
+    digests = []
+    for advisory_id, record in db.execute("SELECT id, record FROM advisory").fetchall():
+        try:
+            raw = json.loads(record)
+        except (ValueError, RecursionError, TypeError):
+            shown = excerpt(str(advisory_id))
+            raise InputError(path, f"stored record {shown} is not JSON") from None
+        parsed[advisory_id] = parse_record(raw, warnings)
+        digests.append((digest(raw) if isinstance(raw, dict) else None, advisory_id))
+    db.executemany("UPDATE advisory SET digest = ? WHERE id = ?", digests)
     updates = []
-    parsed: tuple[str, Advisory | None] = ("", None)
-    for rowid, package, advisory_id, record in rows:
-        if parsed[0] != advisory_id:
-            try:
-                parsed = (advisory_id, parse_record(json.loads(record), warnings))
-            except (ValueError, RecursionError):
-                shown = excerpt(advisory_id)
-                raise InputError(path, f"stored record {shown} is not JSON") from None
-        advisory = parsed[1]
+    for rowid, package, advisory_id in db.execute(
+        "SELECT rowid, package, advisory_id FROM affected"
+    ).fetchall():
+        advisory = parsed.get(advisory_id)
         updates.append((None if advisory is None else encode(advisory, package), rowid))
     db.executemany("UPDATE affected SET prepared = ? WHERE rowid = ?", updates)
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
@@ -316,7 +331,7 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
             decoded = _decode(name, data, warnings)
             if decoded is None:
                 continue
-            advisory, compact = decoded
+            advisory, compact, short = decoded
             modified = advisory.modified.isoformat()
             previous = stored.get(advisory.id)
             if previous is not None and previous >= modified:
@@ -330,8 +345,9 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
                 db.execute("DELETE FROM alias WHERE advisory_id = ?", (advisory.id,))
             stored[advisory.id] = modified
             db.execute(
-                "INSERT OR REPLACE INTO advisory VALUES (?, ?, ?, ?)",
-                (advisory.id, modified, advisory.withdrawn is not None, compact),
+                "INSERT OR REPLACE INTO advisory (id, modified, withdrawn, record, digest) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (advisory.id, modified, advisory.withdrawn is not None, compact, short),
             )
             db.executemany(
                 "INSERT INTO affected VALUES (?, ?, ?)",
@@ -539,19 +555,19 @@ def prepared_for(
     return found
 
 
-def advisories_by_id(
+def summaries_by_id(
     db: sqlite3.Connection, ids: list[str], batch: int = 500
 ) -> dict[str, Advisory]:
-    """The parsed records of these ids (one query per ``batch`` ids); unusable ones left out."""
+    """These records parsed from their digests (one query per ``batch`` ids): every field but
+    ``affected`` and ``details``, which are left empty; unusable records left out."""
     warnings = ParseWarnings()
     found: dict[str, Advisory] = {}
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         marks = ",".join("?" * len(chunk))
-        query = f"SELECT id, record FROM advisory WHERE id IN ({marks})"  # noqa: S608 - "?"s only
-        rows = db.execute(query, chunk)
-        for advisory_id, record in rows:
-            advisory = parse_record(json.loads(record), warnings)
+        query = f"SELECT id, digest FROM advisory WHERE id IN ({marks})"  # noqa: S608 - "?"s only
+        for advisory_id, text in db.execute(query, chunk):
+            advisory = None if text is None else parse_record(json.loads(text), warnings)
             if advisory is not None:
                 found[advisory_id] = advisory
     return found
