@@ -89,6 +89,8 @@ class Dist:
     sha256: str = ""
     served_bytes: bytes | None = None  # set to serve other bytes than declared (tampering)
     metadata: bytes | None = None
+    content_length: int | None = None  # a Content-Length to claim (then the connection ends)
+    hang_up: bool = False  # end the connection after the answer, without saying so
 
     def __post_init__(self) -> None:
         self.sha256 = self.sha256 or hashlib.sha256(self.data).hexdigest()
@@ -102,7 +104,9 @@ class LocalUpstream:
     html_only: bool = False
     json_api: bool = False  # serve PyPI's /pypi/NAME/json (upload times for an HTML upstream)
     raw_pages: dict[str, tuple[int, str, bytes, dict[str, str]]] = field(default_factory=dict)
+    raw_files: dict[str, tuple[int, str, bytes, dict[str, str]]] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
+    connections: int = 0
     url: str = ""
     slow_files: float = 0.0
     server: http.server.ThreadingHTTPServer | None = None
@@ -156,6 +160,13 @@ class LocalUpstream:
             )
         return 200, "application/json", json.dumps({"releases": releases}).encode()
 
+    def dist(self, filename: str) -> Dist | None:
+        for files in self.projects.values():
+            for d in files:
+                if d.filename == filename:
+                    return d
+        return None
+
     def _file(self, filename: str) -> bytes | None:
         for files in self.projects.values():
             for d in files:
@@ -171,6 +182,10 @@ class LocalUpstream:
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self) -> None:
+                super().setup()
+                upstream.connections += 1
+
             def do_GET(self) -> None:
                 if upstream.server is None:  # stopped: kept-alive connections die too
                     self.close_connection = True
@@ -182,6 +197,8 @@ class LocalUpstream:
                     status, content_type, body, headers = upstream._page(project)
                 elif self.path.startswith("/pypi/") and upstream.json_api:
                     status, content_type, body = upstream._json_api(self.path.split("/")[2])
+                elif self.path[len("/files/") :] in upstream.raw_files:
+                    status, content_type, body, headers = upstream.raw_files[self.path[7:]]
                 elif self.path.startswith("/files/"):
                     data = upstream._file(self.path[len("/files/") :])
                     if upstream.slow_files:
@@ -193,9 +210,15 @@ class LocalUpstream:
                     )
                 else:
                     status, content_type, body = 404, "text/plain", b""
+                length = len(body)
+                dist = upstream.dist(self.path[len("/files/") :])
+                if dist is not None and self.path.startswith("/files/"):
+                    if dist.content_length is not None:
+                        length = dist.content_length
+                    self.close_connection = dist.hang_up or dist.content_length is not None
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Content-Length", str(length))
                 for key, value in headers.items():
                     self.send_header(key, value)
                 self.end_headers()

@@ -401,9 +401,13 @@ class ProxyApp:
                     return path
                 assert self.upstream is not None  # noqa: S101 - set by the lifespan
                 self.metrics["upstream_file_fetches_total"] += 1
-                async with self.upstream.stream(item.url) as chunks:
-                    limit = self.config.max_file_bytes
-                    stored = await self.cache.store(chunks, item.sha256, limit)
+                upstream, cache, limit = self.upstream, self.cache, self.config.max_file_bytes
+
+                def consume(read_into: Callable[[memoryview], int]) -> Path:
+                    return cache.store_from(read_into, item.sha256, limit)
+
+                # fetched, hashed and written in one worker thread: one hop per file
+                stored = await run_in_threadpool(upstream.download, item.url, consume)
             self.metrics["upstream_bytes_total"] += stored.stat().st_size
             return stored
 

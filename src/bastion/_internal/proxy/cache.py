@@ -21,7 +21,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +31,7 @@ from bastion._internal.inputs.common import parse_timestamp
 from bastion._internal.proxy.model import IndexFile, ProjectPage
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+READ_BUFFER = 1024 * 1024  # per read, hash and write of a file fetched in a thread
 
 
 class IntegrityError(Exception):
@@ -92,12 +93,34 @@ class FileCache:
                         raise IntegrityError(f"larger than the limit of {limit} bytes")
                     digest.update(chunk)
                     out.write(chunk)
-            if digest.hexdigest() != sha256:
-                raise IntegrityError(
-                    f"sha256 mismatch: upstream declared {sha256}, sent {digest.hexdigest()}"
-                )
-            target.parent.mkdir(exist_ok=True)
-            Path(temp).replace(target)
+            _commit(Path(temp), digest.hexdigest(), target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                Path(temp).unlink()
+            raise
+        return target
+
+    def store_from(self, read_into: Callable[[memoryview], int], sha256: str, limit: int) -> Path:
+        """``store`` from a blocking source, in the calling thread (one buffer, reused).
+
+        ``read_into(buffer)`` fills some of ``buffer`` and says how much (0 at the
+        end); each piece is counted, hashed and written before the next read.
+        """
+        target = self.path(sha256)
+        digest = hashlib.sha256()
+        size = 0
+        buffer = memoryview(bytearray(READ_BUFFER))
+        handle, temp = tempfile.mkstemp(dir=self.tmp, prefix=sha256[:12] + ".")
+        try:
+            with os.fdopen(handle, "wb") as out:
+                while count := read_into(buffer):
+                    size += count
+                    if size > limit:
+                        raise IntegrityError(f"larger than the limit of {limit} bytes")
+                    piece = buffer[:count]
+                    digest.update(piece)
+                    out.write(piece)
+            _commit(Path(temp), digest.hexdigest(), target)
         except BaseException:
             with contextlib.suppress(OSError):
                 Path(temp).unlink()
@@ -137,6 +160,14 @@ class FileCache:
                 if len(names) >= limit:
                     break
         return sorted(names)
+
+
+def _commit(temp: Path, received: str, target: Path) -> None:
+    """Rename a fully written file into place when its sha256 is the declared one (its name)."""
+    if received != target.name:
+        raise IntegrityError(f"sha256 mismatch: upstream declared {target.name}, sent {received}")
+    target.parent.mkdir(exist_ok=True)
+    temp.replace(target)
 
 
 def _when(moment: datetime | None) -> str | None:

@@ -1,0 +1,98 @@
+"""Cold downloads: fetched in a worker thread, verified, and what goes wrong on the way.
+
+A body cut short, a redirect to another host, an error status: a 502, nothing in
+the cache, the server still serving. Connections to upstream are kept alive, and
+one the upstream dropped while idle is replaced without failing the download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import httpx
+
+from tests.proxy.conftest import OLD, Dist, LocalUpstream, MakeProxy
+
+
+def cache_is_clean(proxy_cache: str, sha256: str) -> bool:
+    files = Path(proxy_cache, "files", sha256[:2], sha256)
+    return not files.exists() and not any(Path(proxy_cache, "tmp").iterdir())
+
+
+def test_a_body_cut_short_is_502_and_nothing_is_cached(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    data = os.urandom(3 * 1024 * 1024)
+    cut = upstream.add("qtcut", Dist("qtcut-1.0-py3-none-any.whl", data, OLD))
+    cut.content_length = len(data) + 1000  # claims more than it sends, then hangs up
+    whole = upstream.wheel("qtwhole", "1.0", OLD)
+    proxy = make_proxy()
+    got = httpx.get(f"{proxy.url}/files/qtcut/{cut.filename}", timeout=60)
+    assert got.status_code == 502 and "closed before the end" in got.text
+    assert cache_is_clean(proxy.app.config.cache_dir, cut.sha256)
+    again = httpx.get(f"{proxy.url}/files/qtwhole/{whole.filename}", timeout=60)
+    assert again.status_code == 200 and again.content == whole.data
+
+
+def test_file_redirects_stay_on_the_upstreams_origin(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    other = LocalUpstream()
+    other.start()
+    try:
+        data = os.urandom(5000)
+        away = upstream.add("qtaway", Dist("qtaway-1.0-py3-none-any.whl", data, OLD))
+        other.add("qtaway", Dist(away.filename, data, OLD))
+        upstream.raw_files[away.filename] = (
+            302, "text/plain", b"", {"Location": f"{other.url}/files/{away.filename}"},
+        )  # fmt: skip
+        moved = upstream.wheel("qtmoved", "1.0", OLD)
+        upstream.add("qtmoved", Dist("qtmoved-1.0.tar.gz", moved.data, OLD))
+        upstream.raw_files[moved.filename] = (
+            301, "text/plain", b"", {"Location": "/files/qtmoved-1.0.tar.gz"},
+        )  # fmt: skip
+        proxy = make_proxy()
+        refused = httpx.get(f"{proxy.url}/files/qtaway/{away.filename}", timeout=60)
+        assert refused.status_code == 502 and "redirects to another host" in refused.text
+        assert other.hits == []  # never contacted
+        assert cache_is_clean(proxy.app.config.cache_dir, away.sha256)
+        followed = httpx.get(f"{proxy.url}/files/qtmoved/{moved.filename}", timeout=60)
+        assert followed.status_code == 200 and followed.content == moved.data
+    finally:
+        other.stop()
+
+
+def test_an_upstream_error_status_is_502_with_the_status(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    gone = upstream.wheel("qtgone", "1.0", OLD)
+    upstream.raw_files[gone.filename] = (404, "text/plain", b"no", {})
+    proxy = make_proxy()
+    got = httpx.get(f"{proxy.url}/files/qtgone/{gone.filename}", timeout=60)
+    assert got.status_code == 502 and "HTTP 404" in got.text
+    assert cache_is_clean(proxy.app.config.cache_dir, gone.sha256)
+
+
+def test_connections_are_kept_alive_and_one_dropped_while_idle_is_replaced(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    dists = [upstream.wheel("qtkeep", f"1.{n}", OLD) for n in range(3)]
+    dropper = upstream.wheel("qtdrop", "1.0", OLD)
+    dropper.hang_up = True  # answers whole, then closes without "Connection: close"
+    after = upstream.wheel("qtafter", "1.0", OLD)
+    proxy = make_proxy()
+    with httpx.Client(base_url=proxy.url, timeout=60) as client:
+        assert client.get("/simple/qtkeep/").status_code == 200
+        before = upstream.connections
+        for dist in dists:
+            got = client.get(f"/files/qtkeep/{dist.filename}")
+            assert got.status_code == 200 and got.content == dist.data
+        assert upstream.connections == before + 1  # three files, one connection
+        got = client.get(f"/files/qtdrop/{dropper.filename}")
+        assert got.status_code == 200 and got.content == dropper.data
+        got = client.get(f"/files/qtafter/{after.filename}")
+        assert got.status_code == 200 and got.content == after.data
+    assert hashlib.sha256(after.data).hexdigest() == after.sha256
+    assert proxy.app.cache.has(after.sha256)
