@@ -18,6 +18,7 @@ from bastion._internal.inputs.fields import (
     artifact_digests,
     registry_settings,
 )
+from bastion._internal.inputs.uv_lock_layout import read_entry
 from bastion._internal.model import (
     DependencySource,
     Location,
@@ -86,7 +87,9 @@ def _read_by_package(
     which is in the same part. A cut that is not a real header (inside a
     multi-line string or array) leaves the part before it unterminated, which
     fails to parse. ``None`` (parse the whole text, whose answer and errors are
-    the authority) whenever a part fails or holds anything else.
+    the authority) whenever a part fails or holds anything else. A part in uv's
+    own layout is read by ``uv_lock_layout`` (one regex match), any other by
+    the TOML parser.
     """
     if len(cuts) > MAX_PACKAGES:
         return None  # the whole parse tells whether they are all real (and refuses them)
@@ -97,7 +100,8 @@ def _read_by_package(
             return None
         packages: list[LockedPackage] = []
         for start, end in zip(cuts, ends[1:], strict=True):
-            part = parse_toml(fields.path, text[start:end])
+            chunk = text[start:end]
+            part = read_entry(chunk) or parse_toml(fields.path, chunk)
             if part.keys() != {"package"}:
                 return None
             for entry in fields.tables(part["package"], "'package'"):
