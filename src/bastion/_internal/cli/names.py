@@ -20,9 +20,9 @@ def names() -> None:
 
 def _corpus_index(config_path: Path | None) -> Any:
     from bastion._internal.config import load_config
-    from bastion._internal.controls.names import typosquat_index
+    from bastion._internal.names.index_cache import configured_index
 
-    return typosquat_index(load_config(Path(), config_path))
+    return configured_index(load_config(Path(), config_path))
 
 
 def _print_judgements(entries: list[tuple[str, Any]], fmt: str, threshold: float) -> None:

@@ -21,8 +21,8 @@ from bastion._internal.model import (
     SourceKind,
 )
 from bastion._internal.names.approved import read_approved
-from bastion._internal.names.index_cache import cached_index
-from bastion._internal.names.typosquat import TyposquatIndex
+from bastion._internal.names.index_cache import configured_index
+from bastion._internal.names.typosquat import TyposquatIndex, validate
 
 REPORT_CONFIDENCE = 0.6
 HIGH_CONFIDENCE = 0.8
@@ -59,11 +59,15 @@ def approved_names(config: Config) -> frozenset[str] | None:
 def typosquat_index(config: Config) -> TyposquatIndex:
     """The typosquat index over the configured corpus, with the configured exemptions
     (its tables from the user cache when they were built for this corpus before)."""
-    return cached_index(
-        config.typosquat_corpus,
-        exempt_rank=config.typosquat_exempt_rank,
-        download_ratio=config.typosquat_download_ratio,
-    )
+    return configured_index(config)
+
+
+def _valid(name: str) -> bool:
+    try:
+        validate(name)
+    except ValueError:
+        return False
+    return True
 
 
 class TyposquatControl:
@@ -88,13 +92,10 @@ class TyposquatControl:
         approved = approved_names(project.config) or frozenset()
         reviewed = [p for p in packages if p.name in approved]
         findings = []
-        for package in packages:
-            if package.name in approved:
-                continue
-            try:
-                found = index.judge(package.name)
-            except ValueError:
-                continue  # a reader already refused invalid names; nothing to judge
+        # a reader already refused invalid names; any left are not judged
+        candidates = [p for p in packages if p.name not in approved and _valid(p.name)]
+        resemblances = index.judge_many([p.name for p in candidates])
+        for package, found in zip(candidates, resemblances, strict=True):
             if found is None or found.confidence < REPORT_CONFIDENCE:
                 continue
             findings.append(

@@ -16,7 +16,7 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bastion._internal.names import typosquat
 from bastion._internal.names.corpus import (
@@ -31,6 +31,9 @@ from bastion._internal.names.typosquat import (
     TyposquatIndex,
 )
 from bastion._internal.version import VERSION
+
+if TYPE_CHECKING:
+    from bastion._internal.config import Config
 
 FORMAT = 1
 MAX_CACHE_BYTES = 256 * 1024 * 1024
@@ -53,6 +56,15 @@ def cache_key(corpus_bytes: bytes) -> str:
     digest.update(Path(typosquat.__file__).read_bytes())
     digest.update(f"{VERSION}\0{FORMAT}".encode())
     return digest.hexdigest()
+
+
+def configured_index(config: Config) -> TyposquatIndex:
+    """The index over the configured corpus, with the configured exemptions."""
+    return cached_index(
+        config.typosquat_corpus,
+        exempt_rank=config.typosquat_exempt_rank,
+        download_ratio=config.typosquat_download_ratio,
+    )
 
 
 def cached_index(
