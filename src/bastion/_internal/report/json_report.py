@@ -102,6 +102,7 @@ def to_data(report: Report) -> dict[str, Any]:
 
 
 _ITEM_LISTS = ("findings", "waived")
+_ITEM_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps made one per finding
 
 
 def render(report: Report, color: bool = False) -> str:
@@ -116,6 +117,6 @@ def render(report: Report, color: bool = False) -> str:
     head = json.dumps(data, indent=2, ensure_ascii=False)
     parts = [head[: head.rstrip().rfind("}")].rstrip()]
     for key, items in lists.items():
-        body = ",\n".join("    " + json.dumps(item, ensure_ascii=False) for item in items)
+        body = ",\n".join("    " + _ITEM_ENCODER.encode(item) for item in items)
         parts.append(f',\n  "{key}": [\n{body}\n  ]' if items else f',\n  "{key}": []')
     return "".join(parts) + "\n}\n"
