@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
 from bastion._internal.inputs.common import canonical, split_hash
+from bastion._internal.inputs.fields import Fields, add_hash, artifact_digests, frozen, newest
 from bastion._internal.safe_read import TomlLines
 
 NAME_CHARS = st.sampled_from(list("abcxyz019-_.ABZ ~é"))
@@ -93,3 +98,45 @@ def test_toml_lines_finds_each_header_and_its_first_name(lines: list[str]) -> No
     assert len(found.offsets) == len(expected)
     for offset in found.offsets:
         assert offset == 0 or text[offset - 1] == "\n"
+
+
+def general_artifact_digests(
+    fields: Fields, artifacts: list[dict[str, Any]]
+) -> tuple[dict[str, tuple[str, ...]], datetime | None]:
+    """artifact_digests as it was: every time parsed, then the newest known one."""
+    hashes: dict[str, list[str]] = {}
+    times = []
+    for artifact in artifacts:
+        if "hash" in artifact:
+            algo, digest = fields.hash_value(artifact["hash"], 0)
+            add_hash(hashes, algo, digest)
+        times.append(fields.timestamp(artifact.get("upload-time"), 0))
+    return frozen(hashes), newest(times)
+
+
+moments = st.datetimes(
+    min_value=datetime(2000, 1, 1),
+    max_value=datetime(2030, 1, 1),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]),
+)
+artifact = st.fixed_dictionaries(
+    {},
+    optional={
+        "hash": st.sampled_from(["sha256:ab", "sha256:AB", "md5:01", "sha256:ab ", "sha512=ff"]),
+        "upload-time": moments.map(lambda m: m.isoformat().replace("+00:00", "Z"))
+        | moments
+        | st.just("2024-01-01T00:00:00"),
+    },
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(artifact, max_size=6))
+def test_artifact_digests_gives_the_digests_and_the_newest_upload(
+    artifacts: list[dict[str, Any]],
+) -> None:
+    fields = Fields(Path("uv.lock"))
+    found = artifact_digests(fields, 0, artifacts)
+    expected = general_artifact_digests(fields, artifacts)
+    assert found == expected
+    assert found[1] is None or found[1].tzinfo is UTC

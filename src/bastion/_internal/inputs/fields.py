@@ -90,6 +90,8 @@ class Fields:
                 raise self.fail(f"invalid timestamp {value!r}", index) from None
         else:
             raise self.fail(f"invalid timestamp {value!r}", index)
+        if moment.tzinfo is UTC:  # fromisoformat's "+00:00"
+            return moment
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=UTC)
         return moment.astimezone(UTC)
@@ -118,12 +120,19 @@ def artifact_digests(
 ) -> tuple[dict[str, tuple[str, ...]], datetime | None]:
     """Digests of ``{hash = "algo:hex", upload-time = ...}`` artifacts, and the newest upload."""
     hashes: dict[str, list[str]] = {}
-    times: list[datetime | None] = []
+    latest: datetime | None = None
     for artifact in artifacts:
         if "hash" in artifact:
-            add_hash(hashes, *fields.hash_value(artifact["hash"], index))
-        times.append(fields.timestamp(artifact.get("upload-time"), index))
-    return frozen(hashes), newest(times)
+            algo, digest = fields.hash_value(artifact["hash"], index)
+            bucket = hashes.get(algo)
+            if bucket is None:
+                hashes[algo] = [digest]
+            elif digest not in bucket:
+                bucket.append(digest)
+        moment = fields.timestamp(artifact.get("upload-time"), index)
+        if moment is not None and (latest is None or moment > latest):
+            latest = moment  # a new artifact on an old release counts
+    return frozen(hashes), latest
 
 
 def registry_settings(packages: list[LockedPackage]) -> tuple[IndexSetting, ...]:
