@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -9,7 +10,7 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from bastion._internal.errors import InputError
-from bastion._internal.inputs.discovery import find_files
+from bastion._internal.inputs.discovery import SKIPPED_DIRS, is_excluded
 from bastion._internal.model import Finding, Location, WaivedFinding
 from bastion._internal.safe_read import read_text
 from bastion._internal.workflows import (
@@ -71,14 +72,51 @@ def workflow_files(root: Path) -> list[Path]:
 
 
 def action_files(root: Path, exclude: Sequence[str] = ()) -> list[Path]:
-    """The repository's own action definitions (``action.yml``), a few levels deep."""
-    return find_files(
-        root,
-        lambda path: path.name in ("action.yml", "action.yaml"),
-        exclude=exclude,
-        max_depth=MAX_ACTION_DEPTH,
-        limit=MAX_ACTION_FILES,
-    )
+    """The repository's own action definitions (``action.yml``), a few levels deep.
+
+    The walk of ``inputs.discovery.find_files`` (names sorted, ``exclude`` globs and
+    ``SKIPPED_DIRS`` honoured, symlinked folders not entered, at most
+    ``MAX_ACTION_FILES``), over ``os.scandir`` entries: a workflows folder may hold
+    a thousand files, and a ``Path`` made, made relative and stat-ed for each was
+    a tenth of the audit's own time on 1,006 workflows.
+    """
+    found: list[Path] = []
+
+    def walk(folder: str, relative: str, depth: int) -> None:
+        if len(found) >= MAX_ACTION_FILES:
+            return
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError:
+            return
+        for entry in entries:
+            name = entry.name
+            if exclude and is_excluded(relative + name, exclude):
+                continue
+            if name in _ACTION_NAMES and _is(entry.is_file):
+                found.append(Path(entry.path))
+            elif (
+                depth < MAX_ACTION_DEPTH
+                and name not in SKIPPED_DIRS
+                and _is(entry.is_dir)
+                and not entry.is_symlink()
+            ):
+                walk(entry.path, relative + name + "/", depth + 1)
+
+    walk(str(root), "", 0)
+    return found[:MAX_ACTION_FILES]
+
+
+_ACTION_NAMES = frozenset({"action.yml", "action.yaml"})
+
+
+def _is(test: Callable[[], bool]) -> bool:
+    """``DirEntry.is_file`` / ``is_dir``, false when the entry cannot be examined."""
+    try:
+        return test()
+    except OSError:
+        return False
 
 
 def audit_repository(
