@@ -224,3 +224,38 @@ def test_offending_matches_packages_not_prefixes() -> None:
         "bastion._internal.names.typosquat",
         "yaml",
     ]
+
+
+# An audit of a uv.lock alone reads no other format: their parsers (and packaging's requirement,
+# specifier and tag modules they or the waivers need), the archive reader of 'db update' and
+# the bundled-snapshot lookup stay unimported.
+UV_LOCK_AUDIT_NOT_NEEDED = (
+    "bastion._internal.inputs.requirements",
+    "bastion._internal.inputs.pyproject",
+    "bastion._internal.inputs.pdm_lock",
+    "bastion._internal.inputs.poetry_lock",
+    "bastion._internal.inputs.pipfile_lock",
+    "bastion._internal.inputs.pylock",
+    "packaging.requirements",
+    "packaging.specifiers",
+    "packaging.utils",
+    "packaging.tags",
+    "packaging.markers",
+    "zipfile",
+    "importlib.resources",
+    "shlex",
+    *OTHER_LAYERS,
+    *EXTRAS,
+)
+
+
+def test_audit_of_a_uv_lock_imports_only_its_reader(tmp_path: Path) -> None:
+    lock = Path(__file__).parent / "data" / "lockfiles" / "uv" / "uv.lock"
+    (tmp_path / "uv.lock").write_bytes(lock.read_bytes())
+    (tmp_path / "bastion.toml").write_text(OLD_DATA_OK)
+    argv = ("audit", "--lock", "uv.lock", "--format", "json")
+    imported(argv, tmp_path)  # may create the database from the bundled snapshot
+    code, modules = imported(argv, tmp_path)  # every later run: the database is there
+    assert code in (0, 1)
+    assert "bastion._internal.inputs.uv_lock" in modules  # the probe saw the reader run
+    assert offending(modules, UV_LOCK_AUDIT_NOT_NEEDED) == []

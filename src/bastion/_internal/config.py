@@ -13,8 +13,6 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
 from bastion._internal.errors import ConfigError, InputError
 from bastion._internal.inputs.common import canonical
 from bastion._internal.markers import Target
@@ -273,6 +271,8 @@ def _waiver(path: Path, entry: dict[str, Any], line: int | None) -> Waiver:
     if versions is not None:
         if not isinstance(versions, str):
             raise ConfigError(path, f"waiver {waiver_id}: 'versions' should be a string", line)
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet  # only version ranges
+
         try:
             SpecifierSet(versions)
         except InvalidSpecifier:

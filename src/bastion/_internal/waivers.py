@@ -6,9 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from packaging.specifiers import SpecifierSet
-from packaging.version import InvalidVersion, Version
-
 from bastion._internal.model import (
     ControlResult,
     ControlStatus,
@@ -60,6 +57,9 @@ def matches(waiver: Waiver, finding: Finding) -> bool:
     if waiver.versions is not None:
         if finding.version is None:
             return False
+        from packaging.specifiers import SpecifierSet  # only waivers with a version range
+        from packaging.version import InvalidVersion, Version
+
         try:
             return SpecifierSet(waiver.versions).contains(
                 Version(finding.version), prereleases=True

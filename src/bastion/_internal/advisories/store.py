@@ -20,21 +20,21 @@ import json
 import os
 import sqlite3
 import stat
-import zipfile
-import zlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import closing, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bastion._internal.advisories.osv import Advisory, ParseWarnings, parse_record
 from bastion._internal.advisories.prepared import PreparedRecord, decode, encode
 from bastion._internal.errors import InputError
 from bastion._internal.safe_read import excerpt, read_bytes
+
+if TYPE_CHECKING:
+    import zipfile
 
 SCHEMA_VERSION = 3
 # Schema 1 had no matching data, schema 2 longer keys and no digests: both are migrated.
@@ -136,9 +136,11 @@ def _raw_records(source: Path) -> Iterator[tuple[str, bytes]]:
     if source.is_dir():
         yield from _folder_records(source)
         return
+    import zipfile
+
     with _open_regular(source) as handle:
         try:
-            archive = zipfile.ZipFile(handle)
+            archive = zipfile.ZipFile(handle)  # imported here: an audit never reads archives
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
             raise InputError(source, f"not a readable zip archive: {exc}") from None
         with archive:
@@ -177,17 +179,16 @@ def _open_regular(source: Path) -> BinaryIO:
     return os.fdopen(descriptor, "rb")
 
 
-# Compression methods the standard library reads; anything else (and encryption) is refused
-# by name before a member is opened, instead of a NotImplementedError or RuntimeError.
-_READABLE_METHODS = {
-    zipfile.ZIP_STORED: "stored",
-    zipfile.ZIP_DEFLATED: "deflate",
-    zipfile.ZIP_BZIP2: "bzip2",
-    zipfile.ZIP_LZMA: "lzma",
-}
+# Compression methods the standard library reads (zipfile's ZIP_STORED, ZIP_DEFLATED,
+# ZIP_BZIP2, ZIP_LZMA); anything else (and encryption) is refused by name before a member is
+# opened, instead of a NotImplementedError or RuntimeError.
+_READABLE_METHODS = {0: "stored", 8: "deflate", 12: "bzip2", 14: "lzma"}
 
 
 def _archive_records(source: Path, archive: zipfile.ZipFile) -> Iterator[tuple[str, bytes]]:
+    import zipfile
+    import zlib
+
     members = [m for m in archive.infolist() if not m.is_dir()]
     if len(members) > MAX_RECORDS:
         raise InputError(source, f"more than {MAX_RECORDS} records")
@@ -505,6 +506,8 @@ def too_old(age: int | None, max_days: int) -> str | None:
 
 def bundled_snapshot() -> Path:
     """The OSV snapshot shipped inside the package (see bastion/data/README.md)."""
+    from importlib import resources
+
     return Path(str(resources.files("bastion") / "data" / "osv-pypi.zip"))
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
+if TYPE_CHECKING:  # packaging.specifiers and .utils (which imports .tags) cost an audit ~20 ms
+    from packaging.specifiers import SpecifierSet
 
 _FULL_COMMIT = re.compile(r"^[0-9a-fA-F]{40}([0-9a-fA-F]{24})?$")
 _CANONICAL_NAME = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # what canonicalize_name returns as is
@@ -38,6 +39,8 @@ def canonical(name: str) -> str:
     """PEP 503 normalised name (a lock's names mostly are already: those return unchanged)."""
     if _CANONICAL_NAME.fullmatch(name):
         return name
+    from packaging.utils import canonicalize_name
+
     return str(canonicalize_name(name))
 
 

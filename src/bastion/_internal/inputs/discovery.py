@@ -9,17 +9,62 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bastion._internal.errors import InputError
-from bastion._internal.inputs.pdm_lock import parse_pdm_lock
-from bastion._internal.inputs.pipfile_lock import parse_pipfile_lock
-from bastion._internal.inputs.poetry_lock import parse_poetry_lock
-from bastion._internal.inputs.pylock import parse_pylock
-from bastion._internal.inputs.pyproject import parse_pyproject
-from bastion._internal.inputs.requirements import parse_requirements
-from bastion._internal.inputs.uv_lock import parse_uv_lock
 from bastion._internal.model import DeclaredProject, DependencySource
 from bastion._internal.safe_read import parse_toml, read_text
 
 Reader = Callable[[Path], DependencySource]
+
+
+# Each reader imports its parser when a file of its kind is read: a run pays only for the
+# formats present (the requirements and pyproject parsers import packaging.requirements).
+def parse_uv_lock(path: Path) -> DependencySource:
+    """Read a uv.lock (``inputs.uv_lock``)."""
+    from bastion._internal.inputs.uv_lock import parse_uv_lock as read
+
+    return read(path)
+
+
+def parse_poetry_lock(path: Path) -> DependencySource:
+    """Read a poetry.lock (``inputs.poetry_lock``)."""
+    from bastion._internal.inputs.poetry_lock import parse_poetry_lock as read
+
+    return read(path)
+
+
+def parse_pipfile_lock(path: Path) -> DependencySource:
+    """Read a Pipfile.lock (``inputs.pipfile_lock``)."""
+    from bastion._internal.inputs.pipfile_lock import parse_pipfile_lock as read
+
+    return read(path)
+
+
+def parse_pdm_lock(path: Path) -> DependencySource:
+    """Read a pdm.lock (``inputs.pdm_lock``)."""
+    from bastion._internal.inputs.pdm_lock import parse_pdm_lock as read
+
+    return read(path)
+
+
+def parse_pylock(path: Path) -> DependencySource:
+    """Read a pylock.toml (``inputs.pylock``)."""
+    from bastion._internal.inputs.pylock import parse_pylock as read
+
+    return read(path)
+
+
+def parse_requirements(path: Path, *, root: Path | None = None) -> DependencySource:
+    """Read a requirements file and its includes (``inputs.requirements``)."""
+    from bastion._internal.inputs.requirements import parse_requirements as read
+
+    return read(path, root=root)
+
+
+def parse_pyproject(path: Path) -> DeclaredProject:
+    """Read a pyproject.toml's declared dependencies (``inputs.pyproject``)."""
+    from bastion._internal.inputs.pyproject import parse_pyproject as read
+
+    return read(path)
+
 
 LOCK_READERS: dict[str, Reader] = {
     "uv.lock": parse_uv_lock,
