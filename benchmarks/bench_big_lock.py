@@ -11,13 +11,19 @@ a fresh process (so start-up and imports count, as in a real run):
 
 - ``bastion``: ``read_dependency_file`` on the lock (bastion's reader:
   bounded read, TOML, every entry validated into packages);
-- ``tomllib``: ``tomllib.loads`` of the same text alone, the floor for any
-  pure-Python reader of the file;
+- ``tomllib``: ``tomllib.loads`` of the same text alone (the standard
+  library's pure-Python parser, which bastion used before issue 19);
+- ``tomli``: ``tomli.loads`` alone (the mypyc-compiled parser bastion uses
+  now for what is not in uv's own layout, see inputs/uv_lock_layout.py);
 - ``uv``: ``uv export --frozen --offline`` (uv's own Rust reader of its lock,
   writing a requirements list), when uv is on PATH or in the venv.
 
-Reported: the median wall time with min-max, and the peak resident memory of
-the child (``wait4`` rusage).
+Every Python child runs from bytecode (PYTHONDONTWRITEBYTECODE unset, the .pyc
+files under a temporary PYTHONPYCACHEPREFIX, warmed by a first round that is
+not counted), as an installed bastion runs. Rounds are interleaved and the
+order rotates each round. Reported: the median wall time with min-max, and
+the peak resident memory of the child (GNU time's %M when /usr/bin/time
+exists, else ``wait4`` rusage).
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ TOMLLIB = (
     "import sys, tomllib; from pathlib import Path\n"
     "print(len(tomllib.loads(Path(sys.argv[1]).read_text())['package']))\n"
 )
+TOMLI = TOMLLIB.replace("tomllib", "tomli")
+TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else ""
 
 
 def big_uv_lock(packages: int) -> str:
@@ -76,19 +84,23 @@ def big_uv_lock(packages: int) -> str:
     return "".join(parts)
 
 
-def measure(command: list[str], cwd: Path) -> tuple[float, float, str]:
+def measure(command: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float, str]:
     """Wall seconds, peak RSS in MiB and the first output line of one child process."""
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.NamedTemporaryFile() as peak:
+        if TIME:
+            command = [TIME, "-q", "-f", "%M", "-o", peak.name, *command]
         started = time.perf_counter()
-        child = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        child = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         first = out.read().decode(errors="replace").splitlines()[:1]
+        reported = peak.read().decode().split()
     if child.returncode != 0:
         raise SystemExit(f"{command[0]} failed ({child.returncode}): {first}")
-    return elapsed, usage.ru_maxrss / 1024, first[0] if first else ""
+    mib = int(reported[-1]) / 1024 if reported else usage.ru_maxrss / 1024
+    return elapsed, mib, first[0] if first else ""
 
 
 def main() -> None:
@@ -109,13 +121,20 @@ def main() -> None:
         tools: dict[str, list[str]] = {
             "bastion": [sys.executable, "-c", BASTION, str(lock)],
             "tomllib": [sys.executable, "-c", TOMLLIB, str(lock)],
+            "tomli": [sys.executable, "-c", TOMLI, str(lock)],
         }
         if Path(uv).exists():
             tools["uv export"] = [uv, "export", "--frozen", "--offline", "--no-hashes", "-q"]
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = str(root / "pyc")
+        outputs = {name: measure(command, root, env)[2] for name, command in tools.items()}
+        print("packages read:", ", ".join(f"{k} {v}" for k, v in outputs.items()))
         results: dict[str, list[tuple[float, float]]] = {name: [] for name in tools}
-        for _ in range(args.runs):
-            for name, command in tools.items():  # interleaved: one of each per round
-                elapsed, rss, _first = measure(command, root)
+        order = list(tools)
+        for round_number in range(args.runs):
+            shift = round_number % len(order)  # interleaved, in a rotating order
+            for name in order[shift:] + order[:shift]:
+                elapsed, rss, _first = measure(tools[name], root, env)
                 results[name].append((elapsed, rss))
         print(f"{'reader':<10} {'median s':>9} {'min-max s':>13} {'peak RSS MiB':>13}")
         for name, runs in results.items():
