@@ -9,6 +9,8 @@ and line) on the real workflow corpus and on generated YAML.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -243,3 +245,34 @@ def test_check_refuses_what_to_python_refuses(text: str) -> None:
 @given(st.text(alphabet=st.sampled_from(list("ab1:-[]{},&*!'\"#?<| \n")), max_size=60))
 def test_check_and_to_python_agree_on_fragments(text: str) -> None:
     _checked(text)
+
+
+def test_the_deepest_text_the_c_composer_gets_fits_a_small_thread_stack(tmp_path: Path) -> None:
+    # One column more per level: the deepest block nesting depth_bound lets through.
+    depth = 490
+    text = "".join(" " * i + "-\n" for i in range(depth)) + " " * depth + "x\n"
+    assert safe_yaml.depth_bound(text) <= safe_yaml.C_COMPOSER_MAX_DEPTH
+    path = tmp_path / "deep.yml"
+    path.write_text(text)
+    program = (
+        "import sys, threading; from pathlib import Path; from bastion._internal import safe_yaml\n"
+        "from bastion._internal.errors import InputError\n"
+        "threading.stack_size(512 * 1024)\n"
+        "out = []\n"
+        "def run():\n"
+        "    p = Path(sys.argv[1])\n"
+        "    try: safe_yaml.load(p, p.read_text())\n"
+        "    except InputError as e: out.append(e.one_line())\n"
+        "t = threading.Thread(target=run); t.start(); t.join(); print(out[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", program, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-500:])
+    # the C composer's tree is deeper than MAX_DEPTH: the explicit stack gives the error
+    expected = f"{path}:{safe_yaml.MAX_DEPTH + 1}: YAML nested deeper than 200 levels"
+    assert done.stdout.strip() == expected
