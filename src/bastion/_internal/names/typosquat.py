@@ -31,6 +31,7 @@ from operator import itemgetter
 
 from bastion._internal.inputs.common import canonical
 from bastion._internal.names.corpus import MAX_NAME_LENGTH, Corpus
+from bastion._internal.names.deletions import DeletionKeys
 
 DEFAULT_EXEMPT_RANK = 1000
 DEFAULT_DOWNLOAD_RATIO = 1000
@@ -168,9 +169,9 @@ class TyposquatIndex:
         self._words: dict[str, str] = {}
         # key -> (name, deleted index); built on demand, see use_deletion_index()
         self._deleted: dict[str, list[tuple[str, int]]] | None = None
-        self._deleted_keys: frozenset[str] = frozenset()  # its keys, once built
         self._combined: frozenset[str] | None = None  # see _combination_parts()
         self._heads_tails: tuple[list[frozenset[str]], list[frozenset[str]]] | None = None
+        self._flat_deletions: DeletionKeys | None = None  # see _screen_edits()
         self._judged = 0
         for name in corpus.ranks:  # most popular first: setdefault keeps the best target
             self._squashed.setdefault(_squash(name), name)
@@ -207,7 +208,6 @@ class TyposquatIndex:
                 for i, key in _deletions(name):
                     deleted.setdefault(key, []).append((name, i))
         self._deleted = deleted
-        self._deleted_keys = frozenset(deleted)
         return deleted
 
     def judge(self, raw: str) -> Resemblance | None:
@@ -232,11 +232,11 @@ class TyposquatIndex:
         if self._deleted is None and self._judged + len(names) <= INDEX_AFTER:
             return [self.judge(raw) for raw in raws]  # a few names: by trial, as judge does
         self._judged += len(names)
-        self._deletion_index()
+        edits, deleted = self._screen_edits(names)
         stages: dict[int, int] = {}
         for stage, flagged in (
             (LOOKUPS, self._screen_lookups(raws, names)),
-            (EDITS, self._screen_edits(names)),
+            (EDITS, edits),
             (STEMS, self._screen_stems(names)),
             (COMBINATIONS, self._screen_combinations(names)),
         ):
@@ -244,7 +244,8 @@ class TyposquatIndex:
                 stages[position] = stages.get(position, 0) | stage
         results: list[Resemblance | None] = [None] * len(names)
         for position, flags in stages.items():
-            results[position] = self._judge_valid(raws[position], names[position], flags)
+            raw, name = raws[position], names[position]
+            results[position] = self._judge_valid(raw, name, flags, deleted)
         return results
 
     def _screen_lookups(self, raws: Sequence[str], names: list[str]) -> list[int]:
@@ -271,8 +272,9 @@ class TyposquatIndex:
                 flagged += [i for i, form in pairs if form in hits and table[form] != names[i]]
         return flagged
 
-    def _screen_edits(self, names: list[str]) -> list[int]:
-        """Positions of names with a one-letter edit of a target other than themselves."""
+    def _screen_edits(self, names: list[str]) -> tuple[list[int], dict[str, list[tuple[str, int]]]]:
+        """Positions of names with a one-letter edit of a target other than themselves, and
+        the deletion index restricted to the keys their search looks up."""
         heads, tails = self._halves()
         near = [
             position
@@ -280,16 +282,23 @@ class TyposquatIndex:
             if name[: (half := (len(name) - 1) // 2)] in heads[len(name)]
             or name[half + 1 :] in tails[len(name)]
         ]
-        keys = self._deleted_keys
+        if self._flat_deletions is None:
+            targets = (name for name in self.corpus.ranks if len(name) >= MIN_EDIT_TARGET)
+            self._flat_deletions = DeletionKeys.build(targets)
+        keys, neighboured = self._flat_deletions.keys, self._flat_deletions.neighboured
+        ranks = self.corpus.ranks
         flagged = []
+        wanted: set[str] = set()
         for position in near:
             name = names[position]
+            if len(name) >= MIN_EDIT_TARGET and name in ranks and name not in neighboured:
+                continue  # a target whose keys are its own: it finds only itself
             deletions = [name[:i] + name[i + 1 :] for i in range(len(name))]
-            if (name in keys or not keys.isdisjoint(deletions)) and self._edits_find_another(
-                name, deletions
-            ):
+            if name in keys or not keys.isdisjoint(deletions):
                 flagged.append(position)
-        return flagged
+                wanted.add(name)
+                wanted.update(deletions)
+        return flagged, self._flat_deletions.entries(wanted)
 
     def _screen_stems(self, names: list[str]) -> list[int]:
         """Positions of names ``_stems`` may find a stem other than themselves in."""
@@ -346,16 +355,6 @@ class TyposquatIndex:
             )
         return self._combined
 
-    def _edits_find_another(self, name: str, deletions: list[str]) -> bool:
-        """True when a key ``_edits`` looks up (the name and its ``deletions``) names a
-        target other than ``name``."""
-        deleted = self._deletion_index()
-        for key in (name, *deletions):
-            for target, _ in deleted.get(key, ()):
-                if target != name:
-                    return True
-        return False
-
     def _version_stem_possible(self, name: str) -> bool:
         """For a name without affixes: False only when ``_stems`` finds no stem other than
         the name."""
@@ -367,12 +366,18 @@ class TyposquatIndex:
         stem = stem.strip("-")
         return len(stem) >= 3 and stem in self.corpus.ranks
 
-    def _judge_valid(self, raw: str, name: str, stages: int = ALL_STAGES) -> Resemblance | None:
+    def _judge_valid(
+        self,
+        raw: str,
+        name: str,
+        stages: int = ALL_STAGES,
+        deleted: dict[str, list[tuple[str, int]]] | None = None,
+    ) -> Resemblance | None:
         rank = self.corpus.ranks.get(name)
         if rank is not None and rank <= self.exempt_rank:
             return None
         best: Resemblance | None = None
-        for target, kind in self._candidates(raw, name, stages):
+        for target, kind in self._candidates(raw, name, stages, deleted):
             if target == name or self._exempt(name, target):
                 continue
             found = Resemblance(name, target, kind, CONFIDENCE[kind], self.corpus.ranks[target])
@@ -394,9 +399,14 @@ class TyposquatIndex:
         return mine * self.download_ratio >= self.corpus.downloads[target]
 
     def _candidates(
-        self, raw: str, name: str, stages: int = ALL_STAGES
+        self,
+        raw: str,
+        name: str,
+        stages: int = ALL_STAGES,
+        deleted: dict[str, list[tuple[str, int]]] | None = None,
     ) -> Iterator[tuple[str, str]]:
-        """(target, kind) for every resemblance, stage by stage (``stages``: which run)."""
+        """(target, kind) for every resemblance, stage by stage (``stages``: which run;
+        ``deleted``: the deletion index, or the part of it holding the keys of ``name``)."""
         if stages & LOOKUPS:
             squashed = _squash(name)
             if (target := self._squashed.get(squashed)) is not None:
@@ -410,21 +420,24 @@ class TyposquatIndex:
             if words is not None and (target := self._words.get(words)) is not None:
                 yield target, "word-order"
         if stages & EDITS:
-            yield from self._edits(name)
+            yield from self._edits(name, deleted)
         if stages & STEMS:
             yield from self._stems(name)
         if stages & COMBINATIONS:
             yield from self._combinations(name)
 
-    def _edits(self, name: str) -> Iterator[tuple[str, str]]:
-        if self._deleted is None:
+    def _edits(
+        self, name: str, index: dict[str, list[tuple[str, int]]] | None = None
+    ) -> Iterator[tuple[str, str]]:
+        index = self._deleted if index is None else index
+        if index is None:
             yield from self._edits_by_trial(name)
             return
-        for target, deleted in self._deleted.get(name, ()):
+        for target, deleted in index.get(name, ()):
             if deleted >= 0:
                 yield target, "omission"  # the candidate lacks one letter of the target
         for i, key in _deletions(name):
-            for target, deleted in self._deleted.get(key, ()):
+            for target, deleted in index.get(key, ()):
                 if deleted < 0:
                     neighbours = name[max(i - 1, 0) : i] + name[i + 1 : i + 2]
                     yield target, "repeated-character" if name[i] in neighbours else "insertion"
