@@ -1,7 +1,12 @@
 from __future__ import annotations
 
-import pytest
+import re
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bastion._internal.workflows import contexts
 from bastion._internal.workflows.contexts import Control, classify, table
 
 
@@ -44,3 +49,36 @@ def test_every_pattern_is_reachable() -> None:
     for pattern, control in table():
         example = pattern.replace("**", "x").replace("*", "0")
         assert classify(example) is control, pattern
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    """The table's pattern as the regular expression it used to be compiled to."""
+    parts = []
+    for segment in pattern.split("."):
+        if segment == "**":
+            parts.append(r"[^\n]+")
+        elif segment == "*":
+            parts.append(r"[^.]+")
+        else:
+            parts.append(re.escape(segment))
+    return re.compile(r"\.".join(parts))
+
+
+_SEGMENTS = sorted({s for p, _ in table() for s in p.split(".") if "*" not in s})
+_PIECES = st.sampled_from([*_SEGMENTS, "", "x", "0", "a\nb", "*", "-", " "])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_PIECES, min_size=1, max_size=8), st.sampled_from([".", ".", ". ", "\n"]))
+def test_segment_matching_is_the_regular_expressions(pieces: list[str], glue: str) -> None:
+    path = glue.join(pieces)
+    for pattern, _ in table():
+        expected = _regex(pattern).fullmatch(path) is not None
+        assert contexts._matches(tuple(pattern.split(".")), path) is expected, (pattern, path)
+
+
+def test_a_newline_or_an_empty_segment_matches_as_before() -> None:
+    for path in ("github.event.a\nb", "github.event.", "github.event..", "github.", "matrix.\n"):
+        for pattern, _ in table():
+            expected = _regex(pattern).fullmatch(path) is not None
+            assert contexts._matches(tuple(pattern.split(".")), path) is expected, (pattern, path)
