@@ -160,3 +160,20 @@ def test_a_small_batch_is_judged_by_trial_without_the_deletion_index() -> None:
     found = index.judge_many(["reqeusts", "numpy-dev"])
     assert [r.transformation for r in found if r] == ["transposition", "affix"]
     assert not index.has_deletion_index
+
+
+def test_the_batch_leaves_the_garbage_collector_as_it_found_it() -> None:
+    import gc
+
+    assert gc.isenabled()
+    BATCH.judge_many(["reqeusts"])
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        BATCH.judge_many(["reqeusts"])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    with pytest.raises(ValueError):
+        BATCH.judge_many(["bad name"])
+    assert gc.isenabled()

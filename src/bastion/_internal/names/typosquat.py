@@ -24,6 +24,7 @@ name it resembles.
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -232,6 +233,17 @@ class TyposquatIndex:
         if self._deleted is None and self._judged + len(names) <= INDEX_AFTER:
             return [self.judge(raw) for raw in raws]  # a few names: by trial, as judge does
         self._judged += len(names)
+        # Hundreds of thousands of short-lived tuples and lists, no cycles among them: the
+        # cyclic collector would only walk the index's tables again and again (10-20 %).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._judge_batch(raws, names)
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _judge_batch(self, raws: Sequence[str], names: list[str]) -> list[Resemblance | None]:
         edits, deleted = self._screen_edits(names)
         stages: dict[int, int] = {}
         for stage, flagged in (
