@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,10 @@ import tomli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bastion._internal.inputs.uv_lock_layout import read_entry
+from bastion._internal.errors import InputError
+from bastion._internal.inputs import uv_lock
+from bastion._internal.inputs.fields import Fields
+from bastion._internal.inputs.uv_lock_layout import entry_fields, read_entry
 from tests.conftest import LOCKFILES
 from tests.inputs.test_big_locks import big_uv_lock
 
@@ -200,3 +204,67 @@ def test_a_generated_5000_package_lock_is_read_by_layout_identically() -> None:
     parts = parts_of(uv_layout_lock(5000))
     assert len(parts) == 5000
     assert [read_entry(part) for part in parts] == [tomli.loads(part) for part in parts]
+
+
+@st.composite
+def package_entries(draw: st.DrawFn) -> str:
+    """Entries in uv's layout whose values test every conversion _package makes."""
+    name = draw(st.sampled_from(["anyio", "Django", "zope.interface", "typing_extensions", ""]))
+    version = draw(st.sampled_from(["1.0", "", "2!1.0.post1"]))
+    source = draw(
+        st.sampled_from(
+            [
+                'registry = "https://pypi.org/simple"',
+                'git = "https://github.com/a/b?rev=main#' + "a" * 40 + '"',
+                'git = "https://github.com/a/b#short"',
+                'virtual = "."',
+                'editable = "pkg"',
+            ]
+        )
+    )
+    digest = draw(st.sampled_from(["sha256:ab", "sha256:AB", "md5:00", "", "nocolon", ":x"]))
+    moment = draw(
+        st.sampled_from(
+            [
+                "2024-05-26T22:21:55.837Z",
+                "2024-05-26T22:21:55+02:00",
+                "2024-05-26T22:21:55",
+                "2024-13-01T00:00:00Z",
+                "",
+            ]
+        )
+    )
+    fields = [f'url = "https://f/{name}.whl"']
+    if draw(st.booleans()):
+        fields.append(f'hash = "{digest}"')
+    if draw(st.booleans()):
+        fields.append("size = 10")
+    if draw(st.booleans()):
+        fields.append(f'upload-time = "{moment}"')
+    artifact = "{ " + ", ".join(fields) + " }"
+    dependency = draw(st.sampled_from(['{ name = "Idna" }', '{ name = "a_b", marker = "x" }']))
+    text = f'[[package]]\nname = "{name}"\nversion = "{version}"\nsource = {{ {source} }}\n'
+    if draw(st.booleans()):
+        text += f'dependencies = [\n    {dependency},\n    {{ name = "idna" }},\n]\n'
+    if draw(st.booleans()):
+        text += f"sdist = {artifact}\n"
+    if draw(st.booleans()):
+        text += f"wheels = [\n    {artifact},\n    {artifact.replace('ab', 'cd')},\n]\n"
+    if draw(st.booleans()):
+        text += f"\n[package.optional-dependencies]\nx = [\n    {dependency},\n]\n"
+    return text
+
+
+@FUZZ
+@given(package_entries())
+def test_a_package_read_from_uv_s_layout_is_the_one_its_toml_table_gives(text: str) -> None:
+    fields = Fields(Path("uv.lock"), lambda index: 7)
+    found = entry_fields(text)
+    assert found is not None, text  # every generated entry is in uv's layout
+    ours = uv_lock._layout_package(fields, 0, found)
+    try:
+        expected = uv_lock._package(fields, 0, tomli.loads(text)["package"][0])
+    except InputError:
+        assert ours is None  # the TOML path raises it, with its message
+    else:
+        assert ours == expected

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,21 +115,33 @@ def newest(times: list[datetime | None]) -> datetime | None:
     return max(known) if known else None
 
 
+ABSENT = object()  # an artifact without a "hash" key
+
+
 def artifact_digests(
     fields: Fields, index: int, artifacts: list[dict[str, Any]]
 ) -> tuple[dict[str, tuple[str, ...]], datetime | None]:
     """Digests of ``{hash = "algo:hex", upload-time = ...}`` artifacts, and the newest upload."""
+    return digests_and_newest(
+        fields, index, [(a.get("hash", ABSENT), a.get("upload-time")) for a in artifacts]
+    )
+
+
+def digests_and_newest(
+    fields: Fields, index: int, artifacts: Sequence[tuple[object, object]]
+) -> tuple[dict[str, tuple[str, ...]], datetime | None]:
+    """Digests and the newest upload of ``(hash or ABSENT, upload time or None)`` pairs."""
     hashes: dict[str, list[str]] = {}
     latest: datetime | None = None
-    for artifact in artifacts:
-        if "hash" in artifact:
-            algo, digest = fields.hash_value(artifact["hash"], index)
+    for value, uploaded in artifacts:
+        if value is not ABSENT:
+            algo, digest = fields.hash_value(value, index)
             bucket = hashes.get(algo)
             if bucket is None:
                 hashes[algo] = [digest]
             elif digest not in bucket:
                 bucket.append(digest)
-        moment = fields.timestamp(artifact.get("upload-time"), index)
+        moment = fields.timestamp(uploaded, index)
         if moment is not None and (latest is None or moment > latest):
             latest = moment  # a new artifact on an old release counts
     return frozen(hashes), latest

@@ -13,12 +13,14 @@ from typing import Any
 from bastion._internal.errors import InputError
 from bastion._internal.inputs.common import canonical, is_full_commit, parse_duration
 from bastion._internal.inputs.fields import (
+    ABSENT,
     MAX_PACKAGES,
     Fields,
     artifact_digests,
+    digests_and_newest,
     registry_settings,
 )
-from bastion._internal.inputs.uv_lock_layout import read_entry
+from bastion._internal.inputs.uv_lock_layout import EntryFields, entry_fields, read_entry
 from bastion._internal.model import (
     DependencySource,
     Location,
@@ -88,8 +90,8 @@ def _read_by_package(
     multi-line string or array) leaves the part before it unterminated, which
     fails to parse. ``None`` (parse the whole text, whose answer and errors are
     the authority) whenever a part fails or holds anything else. A part in uv's
-    own layout is read by ``uv_lock_layout`` (one regex match), any other by
-    the TOML parser.
+    own layout is read by ``uv_lock_layout`` (one regex match) straight into
+    its package, any other by the TOML parser.
     """
     if len(cuts) > MAX_PACKAGES:
         return None  # the whole parse tells whether they are all real (and refuses them)
@@ -101,6 +103,11 @@ def _read_by_package(
         packages: list[LockedPackage] = []
         for start, end in zip(cuts, ends[1:], strict=True):
             chunk = text[start:end]
+            found = entry_fields(chunk)
+            package = _layout_package(fields, len(packages), found) if found else None
+            if package is not None:
+                packages.append(package)
+                continue
             part = read_entry(chunk) or parse_toml(fields.path, chunk)
             if part.keys() != {"package"}:
                 return None
@@ -183,15 +190,45 @@ def _package(fields: Fields, index: int, entry: dict[str, Any]) -> LockedPackage
     name = canonical(fields.require(entry, "name", str, index))
     version = fields.get(entry, "version", str, index, "") or None
     source = fields.get(entry, "source", dict, index, {})
-    kind, location_value = _source(fields, index, source)
+    kind_and_location = _source(fields, index, source)
     artifacts = [fields.get(entry, "sdist", dict, index, {})] if "sdist" in entry else []
     artifacts += fields.tables(entry.get("wheels", []), f"'wheels' of {name}", index)
     hashes, uploaded = artifact_digests(fields, index, artifacts)
+    dependencies = _dependency_names(fields, index, entry)
+    return _locked(fields, index, name, version, kind_and_location, hashes, uploaded, dependencies)
+
+
+def _layout_package(fields: Fields, index: int, entry: EntryFields) -> LockedPackage | None:
+    """The package ``_package`` makes of this entry's table; ``None`` where that would raise."""
+    if len(entry.artifacts) > MAX_PACKAGES or len(entry.dependencies) > MAX_PACKAGES:
+        return None
+    try:
+        source = _source(fields, index, dict([entry.source]))
+        pairs = [(ABSENT if value is None else value, at) for value, at in entry.artifacts]
+        hashes, uploaded = digests_and_newest(fields, index, pairs)
+    except InputError:
+        return None  # the TOML path raises it, with its message
+    dependencies = tuple(sorted({canonical(name) for name in entry.dependencies}))
+    name = canonical(entry.name)
+    version = entry.version or None
+    return _locked(fields, index, name, version, source, hashes, uploaded, dependencies)
+
+
+def _locked(
+    fields: Fields,
+    index: int,
+    name: str,
+    version: str | None,
+    source: tuple[SourceKind, str | None],
+    hashes: dict[str, tuple[str, ...]],
+    uploaded: datetime | None,
+    dependencies: tuple[str, ...],
+) -> LockedPackage:
+    kind, location_value = source
     commit = None
     if kind is SourceKind.VCS and location_value and "#" in location_value:
         fragment = location_value.rsplit("#", 1)[1]
         commit = fragment if is_full_commit(fragment) else None
-    dependencies = _dependency_names(fields, index, entry)
     return LockedPackage(
         name=name,
         version=version,

@@ -34,6 +34,7 @@ part starts with its own literal, so a failed match never backtracks far.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 # A TOML basic string without escapes: no quote, backslash or control character but tab.
@@ -70,6 +71,53 @@ _ARTIFACT_FIELDS = re.compile(_ARTIFACT)
 _DEPENDENCY_FIELDS = re.compile(_DEPENDENCY)
 _GROUP_FIELDS = re.compile(_GROUP)
 _STRING = re.compile(_S)
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFields:
+    """What a package reader takes from an entry in uv's layout, quotes removed.
+
+    ``artifacts`` holds ``(hash or None, upload-time or None)`` for the sdist,
+    then each wheel; ``dependencies`` the names in ``dependencies`` and in every
+    optional group, as written.
+    """
+
+    name: str
+    version: str
+    source: tuple[str, str]
+    artifacts: list[tuple[str | None, str | None]]
+    dependencies: list[str]
+
+
+def entry_fields(text: str) -> EntryFields | None:
+    """The fields of one ``[[package]]`` part in uv's layout, else ``None``."""
+    match = _ENTRY.fullmatch(text)
+    if match is None:
+        return None
+    name, version, kind, location, dependencies, sdist, wheels, groups = match.groups()
+    artifacts = []
+    if sdist is not None:
+        artifacts.append(_ARTIFACT_FIELDS.fullmatch(sdist).groups())  # type: ignore[union-attr]
+    if wheels is not None:
+        artifacts += _ARTIFACT_FIELDS.findall(wheels)
+    names = [found[0][1:-1] for found in _DEPENDENCY_FIELDS.findall(dependencies or "")]
+    if groups is not None:
+        keys = set()
+        for key, lines in _GROUP_FIELDS.findall(groups):
+            if key in keys:
+                return None  # a key defined twice: the TOML parser refuses it
+            keys.add(key)
+            names += [found[0][1:-1] for found in _DEPENDENCY_FIELDS.findall(lines)]
+    return EntryFields(
+        name[1:-1],
+        version[1:-1],
+        (kind, location[1:-1]),
+        [
+            (digest[1:-1] if digest else None, uploaded[1:-1] if uploaded else None)
+            for _, _, digest, _, uploaded in artifacts
+        ],
+        names,
+    )
 
 
 def read_entry(text: str) -> dict[str, Any] | None:
