@@ -268,3 +268,20 @@ def test_a_package_read_from_uv_s_layout_is_the_one_its_toml_table_gives(text: s
         assert ours is None  # the TOML path raises it, with its message
     else:
         assert ours == expected
+
+
+REAL_LOCKS = sorted((Path(__file__).resolve().parents[1] / "realworld").rglob("uv.lock"))
+
+
+@pytest.mark.parametrize("lock", REAL_LOCKS, ids=lambda p: p.parent.name)
+def test_real_world_locks_give_the_same_packages_by_layout_as_by_toml(lock: Path) -> None:
+    fields = Fields(lock, lambda index: index)
+    parts = parts_of(lock.read_text())
+    by_layout = 0
+    for index, part in enumerate(parts):
+        found = entry_fields(part)
+        expected = uv_lock._package(fields, index, tomli.loads(part)["package"][0])
+        if found is not None:
+            assert uv_lock._layout_package(fields, index, found) == expected
+            by_layout += 1
+    assert by_layout >= len(parts) * 3 // 4  # most registry entries are in uv's layout
