@@ -17,6 +17,7 @@ index searched first (or merged). bastion checks both from the inputs:
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -50,6 +51,7 @@ COLLAPSE_AFTER = 10  # more packages than this with one cause become one finding
 _TOOL_OF = {SourceFormat.UV_LOCK: "uv", SourceFormat.POETRY_LOCK: "poetry"}
 
 
+@functools.lru_cache(maxsize=1024)  # a lock repeats a few index URLs thousands of times
 def _key(url: str) -> str:
     """An index URL reduced for comparison: host and path, no scheme, login or end slash."""
     split = urlsplit(url.strip())
@@ -58,6 +60,7 @@ def _key(url: str) -> str:
     return f"{host}{port}{split.path.rstrip('/')}"
 
 
+@functools.lru_cache(maxsize=1024)
 def is_public(url: str, public_index: str) -> bool:
     """True for PyPI (any of its hosts) and the configured public index."""
     host = (urlsplit(url).hostname or "").lower()

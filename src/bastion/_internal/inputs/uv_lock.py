@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -225,6 +226,8 @@ def _locked(
     dependencies: tuple[str, ...],
 ) -> LockedPackage:
     kind, location_value = source
+    if location_value is not None:
+        location_value = sys.intern(location_value)  # one registry URL for thousands of packages
     commit = None
     if kind is SourceKind.VCS and location_value and "#" in location_value:
         fragment = location_value.rsplit("#", 1)[1]
