@@ -173,6 +173,7 @@ class TyposquatIndex:
         self._combined: frozenset[str] | None = None  # see _combination_parts()
         self._heads_tails: tuple[list[frozenset[str]], list[frozenset[str]]] | None = None
         self._flat_deletions: DeletionKeys | None = None  # see _screen_edits()
+        self._vocabulary: frozenset[str] | None = None  # see _word_vocabulary()
         self._judged = 0
         for name in corpus.ranks:  # most popular first: setdefault keeps the best target
             self._squashed.setdefault(_squash(name), name)
@@ -268,21 +269,29 @@ class TyposquatIndex:
             for raw, name, form in zip(raws, names, squashed, strict=True)
         ]
         doubled = _DOUBLED.search
-        forms = (
-            (self._squashed, list(enumerate(squashed))),
-            (self._skeletons, list(enumerate(skeletons))),
-            (self._collapsed, [(i, _collapse(f)) for i, f in enumerate(squashed) if doubled(f)]),
-            (
-                self._words,
-                [(i, "-".join(sorted(n.split("-")))) for i, n in enumerate(names) if "-" in n],
-            ),
-        )
+        collapsed = [(i, _collapse(form)) for i, form in enumerate(squashed) if doubled(form)]
+        vocabulary = self._word_vocabulary()  # a name with another word has no word order
+        words = [
+            (i, "-".join(sorted(parts)))
+            for i, name in enumerate(names)
+            if "-" in name and vocabulary.issuperset(parts := name.split("-"))
+        ]
         flagged = []
-        for table, pairs in forms:
+        for table, forms in ((self._squashed, squashed), (self._skeletons, skeletons)):
+            hits = table.keys() & set(forms)
+            flagged += [
+                i for i, form in enumerate(forms) if form in hits and table[form] != names[i]
+            ]
+        for table, pairs in ((self._collapsed, collapsed), (self._words, words)):
             hits = table.keys() & {form for _, form in pairs}
-            if hits:
-                flagged += [i for i, form in pairs if form in hits and table[form] != names[i]]
+            flagged += [i for i, form in pairs if form in hits and table[form] != names[i]]
         return flagged
+
+    def _word_vocabulary(self) -> frozenset[str]:
+        """Every word of the word-order table's keys."""
+        if self._vocabulary is None:
+            self._vocabulary = frozenset(word for key in self._words for word in key.split("-"))
+        return self._vocabulary
 
     def _screen_edits(self, names: list[str]) -> tuple[list[int], dict[str, list[tuple[str, int]]]]:
         """Positions of names with a one-letter edit of a target other than themselves, and
@@ -313,14 +322,23 @@ class TyposquatIndex:
         return flagged, self._flat_deletions.entries(wanted)
 
     def _screen_stems(self, names: list[str]) -> list[int]:
-        """Positions of names ``_stems`` may find a stem other than themselves in."""
-        possible = self._version_stem_possible
+        """Positions of names ``_stems`` may find a stem other than themselves in: names
+        with an affix, and names whose trailing version leaves a stem with an affix or a
+        popular one."""
+        ranks = self.corpus.ranks
         return [
             position
             for position, name in enumerate(names)
             if name.startswith(_PREFIXES)
             or name.endswith(_SUFFIXES)
-            or (name[-1] in _DIGITS and possible(name))
+            or (
+                name[-1] in _DIGITS
+                and (stem := without_trailing_version(name)) != name
+                and (
+                    stem.endswith(_SUFFIXES)
+                    or (len(bare := stem.strip("-")) >= 3 and bare in ranks)
+                )
+            )
         ]
 
     def _screen_combinations(self, names: list[str]) -> list[int]:
@@ -366,17 +384,6 @@ class TyposquatIndex:
                 if rank <= COMBINATION_TOP and len(name) >= 4
             )
         return self._combined
-
-    def _version_stem_possible(self, name: str) -> bool:
-        """For a name without affixes: False only when ``_stems`` finds no stem other than
-        the name."""
-        stem = without_trailing_version(name)
-        if stem == name:
-            return False
-        if stem.endswith(_SUFFIXES):
-            return True
-        stem = stem.strip("-")
-        return len(stem) >= 3 and stem in self.corpus.ranks
 
     def _judge_valid(
         self,
