@@ -34,6 +34,7 @@ from bastion._internal.advisories.store import (
     advisories_for,
     import_records,
     open_database,
+    source_counts,
     status,
 )
 from bastion._internal.errors import InputError
@@ -50,14 +51,19 @@ def snapshot_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def downgrade(db_path: Path, schema: str = "1") -> None:
-    """Turn a database into what bastion wrote before: schema 1 had no matching data and no
-    digests, schema 2 matching data in another form (here: stale) and no digests."""
+    """Turn a database into what bastion wrote before: schema 1 had no matching data, no
+    digests and no stored counts; 2 and 3 matching data in another form (here: stale), 3 the
+    digests in the advisory table."""
     with closing(sqlite3.connect(db_path)) as db:
-        db.execute("ALTER TABLE advisory DROP COLUMN digest")
+        db.execute("DROP TABLE digest")
+        db.execute("DELETE FROM meta WHERE key = 'source_counts'")
         if schema == "1":
             db.execute("ALTER TABLE affected DROP COLUMN prepared")
         else:
             db.execute("UPDATE affected SET prepared = '[]'")
+        if schema == "3":
+            db.execute("ALTER TABLE advisory ADD COLUMN digest TEXT")
+            db.execute("UPDATE advisory SET digest = record")
         db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (schema,))
         db.commit()
 
@@ -137,7 +143,7 @@ def test_audits_equal_full_record_matching_on_the_snapshot(snapshot_db: Path) ->
     assert checked > 5_000 and matched > 5_000
 
 
-@pytest.mark.parametrize("schema", ["1", "2"])
+@pytest.mark.parametrize("schema", ["1", "2", "3"])
 def test_older_database_is_migrated_on_open(tmp_path: Path, snapshot_db: Path, schema: str) -> None:
     db_path = tmp_path / "advisories.sqlite3"
     db_path.write_bytes(snapshot_db.read_bytes())
@@ -148,14 +154,22 @@ def test_older_database_is_migrated_on_open(tmp_path: Path, snapshot_db: Path, s
             expected = audit_version(AdvisoryIndex(fresh), package, version, ParseWarnings())
             got = audit_version(AdvisoryIndex(migrated), package, version, ParseWarnings())
             assert got == expected and got.vulnerabilities
-        (missing,) = migrated.execute(
-            "SELECT count(*) FROM affected WHERE prepared IS NULL OR prepared = '[]'"
+        # Matching data on every row but those of withdrawn records; a digest per record.
+        (wrong,) = migrated.execute(
+            "SELECT count(*) FROM affected f JOIN advisory a ON a.id = f.advisory_id "
+            "WHERE (f.prepared IS NULL) != (a.withdrawn = 1) OR f.prepared = '[]'"
         ).fetchone()
-        assert missing == 0
+        assert wrong == 0
         (no_digest,) = migrated.execute(
-            "SELECT count(*) FROM advisory WHERE digest IS NULL"
+            "SELECT count(*) FROM advisory WHERE id NOT IN (SELECT advisory_id FROM digest)"
         ).fetchone()
         assert no_digest == 0
+        counted = dict(
+            migrated.execute(
+                "SELECT substr(id, 1, instr(id, '-') - 1), count(*) FROM advisory GROUP BY 1"
+            ).fetchall()
+        )
+        assert source_counts(migrated) == counted == {"MAL": 9207, "PYSEC": 2661}
     assert schema_of(db_path) == str(SCHEMA_VERSION)
     assert [p.name for p in tmp_path.iterdir()] == ["advisories.sqlite3"]  # no leftovers
 
@@ -208,7 +222,7 @@ def test_db_update_migrates_a_schema_1_database(tmp_path: Path) -> None:
     assert [v.id for v in found.vulnerabilities] == ["A", "C"]
 
 
-@pytest.mark.parametrize("version", ["0", "4", "two"])
+@pytest.mark.parametrize("version", ["0", "5", "two"])
 def test_unknown_schema_is_refused(tmp_path: Path, version: str) -> None:
     db_path = _small_v1(tmp_path)
     with closing(sqlite3.connect(db_path)) as db:

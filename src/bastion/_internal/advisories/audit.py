@@ -17,7 +17,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -114,11 +114,36 @@ def audit_version(
     index: AdvisoryIndex, package: str, version: str, warnings: ParseWarnings
 ) -> PackageAudit:
     """Match, merge and rate every record affecting ``package`` at ``version``."""
-    records = index.prepared(package)
+    return audit_versions(index, [(package, version)], warnings)[0]
+
+
+def audit_versions(
+    index: AdvisoryIndex, pins: Sequence[tuple[str, str]], warnings: ParseWarnings
+) -> list[PackageAudit]:
+    """``audit_version`` of each (package, version), the matching records of all read at once."""
+    index.load(package for package, _ in pins)
+    hits = [_hits(index, package, version, warnings) for package, version in pins]
+    index.summaries([r.advisory_id for found in hits for r in found])
+    return [
+        _audit(index, package, version, found)
+        for (package, version), found in zip(pins, hits, strict=True)
+    ]
+
+
+def _hits(
+    index: AdvisoryIndex, package: str, version: str, warnings: ParseWarnings
+) -> list[PreparedRecord]:
     keys = keys_of(version)
-    hits = [r for r in records if prepared.affects(r, keys, version, warnings)]
+    return [r for r in index.prepared(package) if prepared.affects(r, keys, version, warnings)]
+
+
+def _audit(
+    index: AdvisoryIndex, package: str, version: str, hits: list[PreparedRecord]
+) -> PackageAudit:
     if not hits:
         return PackageAudit(package, version, (), None)
+    records = index.prepared(package)
+    keys = keys_of(version)
     matched = index.summaries([r.advisory_id for r in hits])
     by_id = {r.advisory_id: r for r in hits}
     groups = _alias_groups(matched)

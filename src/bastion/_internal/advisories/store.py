@@ -36,9 +36,10 @@ from bastion._internal.safe_read import excerpt, read_bytes
 if TYPE_CHECKING:
     import zipfile
 
-SCHEMA_VERSION = 3
-# Schema 1 had no matching data, schema 2 longer keys and no digests: both are migrated.
-MIGRATABLE_VERSIONS = frozenset({"1", "2"})
+SCHEMA_VERSION = 4
+# Schema 1 had no matching data, 2 and 3 other forms of it (longer keys, digests inside the
+# advisory table, withdrawn records' data kept): all are migrated.
+MIGRATABLE_VERSIONS = frozenset({"1", "2", "3"})
 DIGEST_LEFT_OUT = ("affected", "details")  # what a finding does not show
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
@@ -53,9 +54,9 @@ CREATE TABLE advisory (
     id TEXT PRIMARY KEY,
     modified TEXT NOT NULL,
     withdrawn INTEGER NOT NULL,
-    record TEXT NOT NULL,
-    digest TEXT
+    record TEXT NOT NULL
 );
+CREATE TABLE digest (advisory_id TEXT PRIMARY KEY, digest TEXT NOT NULL);
 CREATE TABLE affected (package TEXT NOT NULL, advisory_id TEXT NOT NULL, prepared TEXT);
 CREATE INDEX affected_by_package ON affected (package);
 CREATE INDEX affected_by_advisory ON affected (advisory_id);
@@ -293,12 +294,17 @@ def _check_schema(connection: sqlite3.Connection, path: Path) -> str:
     return str(row[0])
 
 
-def _migrate(db: sqlite3.Connection, path: Path) -> None:
+def _migrate(db: sqlite3.Connection, path: Path, *, compact: bool = True) -> None:
     """Upgrade a writable database of an older schema in place: recompute every row's matching
-    data and every record's digest from the stored records."""
-    for table, column in (("affected", "prepared"), ("advisory", "digest")):
-        if column not in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
-            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    data and every record's digest from the stored records, then the source counts."""
+    if "prepared" not in {row[1] for row in db.execute("PRAGMA table_info(affected)")}:
+        db.execute("ALTER TABLE affected ADD COLUMN prepared TEXT")
+    if "digest" in {row[1] for row in db.execute("PRAGMA table_info(advisory)")}:
+        db.execute("UPDATE advisory SET digest = NULL")  # schema 3 kept digests there
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS digest (advisory_id TEXT PRIMARY KEY, digest TEXT NOT NULL)"
+    )
+    db.execute("DELETE FROM digest")
     warnings = ParseWarnings()
     parsed: dict[str, Advisory | None] = {}
     digests = []
@@ -308,18 +314,40 @@ def _migrate(db: sqlite3.Connection, path: Path) -> None:
         except (ValueError, RecursionError, TypeError):
             shown = excerpt(str(advisory_id))
             raise InputError(path, f"stored record {shown} is not JSON") from None
-        parsed[advisory_id] = parse_record(raw, warnings)
-        digests.append((digest(raw) if isinstance(raw, dict) else None, advisory_id))
-    db.executemany("UPDATE advisory SET digest = ? WHERE id = ?", digests)
+        advisory = parse_record(raw, warnings)
+        parsed[advisory_id] = advisory
+        if advisory is not None and isinstance(raw, dict):
+            digests.append((advisory_id, digest(raw)))
+    db.executemany("INSERT INTO digest VALUES (?, ?)", digests)
     updates = []
     for rowid, package, advisory_id in db.execute(
         "SELECT rowid, package, advisory_id FROM affected"
     ).fetchall():
-        advisory = parsed.get(advisory_id)
-        updates.append((None if advisory is None else encode(advisory, package), rowid))
+        updates.append((_prepared(parsed.get(advisory_id), package), rowid))
     db.executemany("UPDATE affected SET prepared = ? WHERE rowid = ?", updates)
     db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION),))
+    _write_counts(db)
     db.commit()
+    if compact:
+        db.execute("VACUUM")  # the rewritten rows back in order: an audit reads fewer pages
+
+
+def _prepared(advisory: Advisory | None, package: str) -> str | None:
+    """The matching data stored for one row; none for a withdrawn or unusable record (an audit
+    reads only rows that have it, so it never needs the advisory table to skip them)."""
+    if advisory is None or advisory.withdrawn is not None:
+        return None
+    return encode(advisory, package)
+
+
+def _write_counts(db: sqlite3.Connection) -> None:
+    """Record counts by source, stored so that an audit need not scan every id for them."""
+    rows = db.execute(
+        "SELECT CASE WHEN instr(id, '-') > 0 THEN substr(id, 1, instr(id, '-') - 1) ELSE id END, "
+        "count(*) FROM advisory GROUP BY 1"
+    )
+    counts = {str(prefix): int(count) for prefix, count in rows}
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('source_counts', ?)", (json.dumps(counts),))
 
 
 def _import_into(source: Path, db_path: Path) -> ImportResult:
@@ -344,16 +372,18 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
                 updated += 1
                 db.execute("DELETE FROM affected WHERE advisory_id = ?", (advisory.id,))
                 db.execute("DELETE FROM alias WHERE advisory_id = ?", (advisory.id,))
+                db.execute("DELETE FROM digest WHERE advisory_id = ?", (advisory.id,))
             stored[advisory.id] = modified
             db.execute(
-                "INSERT OR REPLACE INTO advisory (id, modified, withdrawn, record, digest) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (advisory.id, modified, advisory.withdrawn is not None, compact, short),
+                "INSERT OR REPLACE INTO advisory (id, modified, withdrawn, record) "
+                "VALUES (?, ?, ?, ?)",
+                (advisory.id, modified, advisory.withdrawn is not None, compact),
             )
+            db.execute("INSERT OR REPLACE INTO digest VALUES (?, ?)", (advisory.id, short))
             db.executemany(
-                "INSERT INTO affected VALUES (?, ?, ?)",
+                "INSERT INTO affected (package, advisory_id, prepared) VALUES (?, ?, ?)",
                 [
-                    (package, advisory.id, encode(advisory, package))
+                    (package, advisory.id, _prepared(advisory, package))
                     for package in sorted({a.package for a in advisory.affected})
                 ],
             )
@@ -366,7 +396,9 @@ def _import_into(source: Path, db_path: Path) -> ImportResult:
             "INSERT OR REPLACE INTO meta VALUES (?, ?)",
             [("imported_at", now), ("source", str(source)), ("newest_modified", newest or "")],
         )
+        _write_counts(db)
         db.commit()
+        db.execute("VACUUM")  # tables back in order: an audit reads fewer pages
     if read == 0:
         raise InputError(source, "contains no OSV records (*.json, *.yaml)")
     return ImportResult(read, added, updated, unchanged, warnings.counts)
@@ -411,7 +443,7 @@ def _migrated(old: sqlite3.Connection, db_path: Path, any_thread: bool) -> sqlit
         except (OSError, sqlite3.OperationalError):  # a read-only folder or file system
             memory = sqlite3.connect(":memory:", check_same_thread=not any_thread)
             old.backup(memory)
-            _migrate(memory, db_path)
+            _migrate(memory, db_path, compact=False)
             return memory
         temp.replace(db_path)
     finally:
@@ -466,7 +498,15 @@ def source_of(advisory_id: str) -> str:
 
 
 def source_counts(db: sqlite3.Connection) -> dict[str, int]:
-    """Record counts by source prefix."""
+    """Record counts by source prefix (stored at import; counted when they are not)."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'source_counts'").fetchone()
+    if row is not None:
+        try:
+            stored = json.loads(row[0])
+        except ValueError:
+            stored = None
+        if isinstance(stored, dict) and all(isinstance(v, int) for v in stored.values()):
+            return {str(prefix): count for prefix, count in stored.items()}
     rows = db.execute(
         "SELECT CASE WHEN instr(id, '-') > 0 THEN substr(id, 1, instr(id, '-') - 1) ELSE id END, "
         "count(*) FROM advisory GROUP BY 1"
@@ -535,10 +575,10 @@ def records_for(db: sqlite3.Connection, package: str) -> list[tuple[Advisory, st
     return found
 
 
+# Withdrawn records have no matching data: the rows that have it are the ones to match.
 _PREPARED_QUERY = (
-    "SELECT f.package, f.advisory_id, f.prepared FROM affected f "
-    "JOIN advisory a ON a.id = f.advisory_id "
-    "WHERE f.package IN (?) AND a.withdrawn = 0 AND f.prepared IS NOT NULL ORDER BY f.rowid"
+    "SELECT package, advisory_id, prepared FROM affected "
+    "WHERE package IN (?) AND prepared IS NOT NULL ORDER BY rowid"
 )
 
 
@@ -568,7 +608,7 @@ def summaries_by_id(
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
         marks = ",".join("?" * len(chunk))
-        query = f"SELECT id, digest FROM advisory WHERE id IN ({marks})"  # noqa: S608 - "?"s only
+        query = f"SELECT advisory_id, digest FROM digest WHERE advisory_id IN ({marks})"  # noqa: S608
         for advisory_id, text in db.execute(query, chunk):
             advisory = None if text is None else parse_record(json.loads(text), warnings)
             if advisory is not None:

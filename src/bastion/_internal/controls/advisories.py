@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bastion._internal.advisories.audit import AdvisoryIndex, PackageAudit, audit_version
+from bastion._internal.advisories.audit import AdvisoryIndex, PackageAudit, audit_versions
 from bastion._internal.advisories.osv import ParseWarnings
 from bastion._internal.advisories.store import (
     UPDATE_HINT,
@@ -91,8 +91,8 @@ class AdvisoryControl:
         warnings = ParseWarnings()
         with closing(open_database(path)) as db:
             index = AdvisoryIndex(db)
-            index.load(p.name for p in packages)
-            audits = [(p, audit_version(index, p.name, p.version, warnings)) for p in packages]
+            pins = [(p.name, p.version) for p in packages]
+            audits = list(zip(packages, audit_versions(index, pins, warnings), strict=True))
             newest = newest_modified(db)
             missing = missing_sources(source_counts(db))
         findings = [f for package, audit in audits for f in package_findings(package, audit)]
