@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bastion._internal.names.corpus import load_corpus
-from bastion._internal.names.index_cache import TABLES, _parse, cache_key, cached_index
+from bastion._internal.names.deletions import DeletionKeys
+from bastion._internal.names.index_cache import FORMAT, TABLES, _parse, cache_key, cached_index
 from bastion._internal.names.typosquat import TyposquatIndex
 
 # Real look-alikes and near misses of popular names, and popular names themselves.
@@ -52,11 +53,14 @@ def test_cached_index_answers_like_a_fresh_one(tmp_path: Path) -> None:
     first = cached_index(directory=tmp_path)  # a miss: builds and stores
     stored = _only_file(tmp_path)
     second = cached_index(directory=tmp_path)  # a hit: loads
+    neighboured = DeletionKeys.build(fresh.edit_targets()).neighboured
     for index in (first, second):
         assert _tables(index) == _tables(fresh)
         assert index.corpus.ranks == fresh.corpus.ranks
         assert index.corpus.downloads == fresh.corpus.downloads
+        assert index.neighboured == neighboured
         assert [index.judge(n) for n in PROBES] == [fresh.judge(n) for n in PROBES]
+        assert index.judge_many(PROBES * 100) == [fresh.judge(n) for n in PROBES * 100]
     assert fresh.judge("reqeusts") is not None  # the probes exercise real resemblances
     assert _only_file(tmp_path) == stored
 
@@ -94,13 +98,16 @@ def test_the_key_follows_the_corpus_content(tmp_path: Path) -> None:
         lambda text: text[: len(text) // 2],  # truncated
         lambda text: "not json",
         lambda text: "[]",
-        lambda text: text.replace('"format":1', '"format":2'),
+        lambda text: text.replace(f'"format":{FORMAT}', f'"format":{FORMAT + 1}'),
         lambda text: text.replace('"key":"', '"key":"0'),
         lambda text: text.replace('"downloads":[', '"downloads":[-5,'),
         lambda text: text.replace('"_words":[[', '"_words":[[7,'),
         lambda text: text.replace('"_skeletons":[[', '"_skeletons":[["x"],[99999]],"y":[['),
         lambda text: json.dumps({**json.loads(text), "_collapsed": [["x"], [10**9]]}),
         lambda text: json.dumps({**json.loads(text), "names": ["dup", "dup"]}),
+        lambda text: json.dumps({**json.loads(text), "neighboured": [2]}),
+        lambda text: json.dumps({**json.loads(text), "neighboured": {"0": 1}}),
+        lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "neighboured"}),
     ],
 )
 def test_a_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, damage: object) -> None:
@@ -113,6 +120,7 @@ def test_a_damaged_cache_is_ignored_and_rebuilt(tmp_path: Path, damage: object) 
     index = cached_index(corpus, directory=tmp_path)
     assert _tables(index) == _tables(fresh)
     assert index.corpus.ranks == fresh.corpus.ranks
+    assert index.neighboured == frozenset()  # rebuilt: two names, no shared deletion
     assert json.loads(stored.read_text())["key"] == json.loads(stored.read_text())["key"]
     assert cached_index(corpus, directory=tmp_path).corpus.ranks == fresh.corpus.ranks
 
@@ -153,10 +161,11 @@ _JSON = st.recursive(
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.fixed_dictionaries(
-        {"format": st.just(1), "key": st.just("k")},
+        {"format": st.just(FORMAT), "key": st.just("k")},
         optional={
             "names": _JSON,
             "downloads": _JSON,
+            "neighboured": _JSON,
             **{table: _JSON for table in TABLES},
         },
     )
@@ -168,8 +177,9 @@ def test_any_document_is_either_refused_or_well_formed(document: dict[str, objec
         return  # refused: the caller treats these as a miss
     if parsed is None:
         return
-    corpus, tables = parsed
+    corpus, tables, neighboured = parsed
     assert set(tables) == set(TABLES)
+    assert neighboured <= set(corpus.ranks)
     assert all(target in corpus.ranks for table in tables.values() for target in table.values())
     assert all(isinstance(count, int) and count >= 0 for count in corpus.downloads.values())
 

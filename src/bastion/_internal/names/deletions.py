@@ -31,8 +31,11 @@ class DeletionKeys:
     _positions: list[int]  # -1 for the target itself
 
     @classmethod
-    def build(cls, targets: Iterable[str]) -> DeletionKeys:
-        """Over ``targets`` in rank order (each at most once)."""
+    def build(
+        cls, targets: Iterable[str], neighboured: frozenset[str] | None = None
+    ) -> DeletionKeys:
+        """Over ``targets`` in rank order (each at most once); ``neighboured`` when known
+        (the typosquat cache keeps it), else computed here."""
         names = list(targets)
         flat = [
             name if i < 0 else name[:i] + name[i + 1 :]
@@ -41,6 +44,8 @@ class DeletionKeys:
         ]
         owners = [name for name in names for _ in range(len(name) + 1)]
         positions = [i for name in names for i in range(-1, len(name))]
+        if neighboured is not None:
+            return cls(frozenset(flat), neighboured, flat, owners, positions)
         # A target's keys are contiguous: a key has two owners exactly when its first
         # and its last entry name different targets.
         first = dict(zip(reversed(flat), reversed(owners), strict=True))

@@ -2,9 +2,11 @@
 
 Building a ``TyposquatIndex`` from the corpus costs about 0.15 s per run
 (parse 1.5 MB of JSON, then four tables over 15,000 names); loading the
-finished tables is about 20 ms. The cache file is keyed on the SHA-256 of the
-corpus bytes, of the code that computes the tables (``typosquat.py``) and on
-bastion's version: any change to the input or the code is a miss, never a
+finished tables is about 20 ms. It also keeps which edit targets share a
+deletion key with another (``deletions.py``; 0.1 s to compute, used when many
+names are judged at once). The cache file is keyed on the SHA-256 of the
+corpus bytes, of the code that computes the tables (``typosquat.py``,
+``deletions.py``) and on bastion's version: any change to the input or the code is a miss, never a
 stale answer. It is plain JSON, checked field by field on load: a cache file
 that is unreadable, truncated, tampered or of another shape is ignored and
 rebuilt (written atomically), never trusted and never fatal.
@@ -18,7 +20,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bastion._internal.names import typosquat
+from bastion._internal.names import deletions, typosquat
 from bastion._internal.names.corpus import (
     MAX_CORPUS_BYTES,
     MAX_CORPUS_NAMES,
@@ -35,7 +37,7 @@ from bastion._internal.version import VERSION
 if TYPE_CHECKING:
     from bastion._internal.config import Config
 
-FORMAT = 1
+FORMAT = 2
 MAX_CACHE_BYTES = 256 * 1024 * 1024
 TABLES = ("_squashed", "_skeletons", "_collapsed", "_words")
 
@@ -54,6 +56,7 @@ def cache_key(corpus_bytes: bytes) -> str:
     digest = hashlib.sha256()
     digest.update(corpus_bytes)
     digest.update(Path(typosquat.__file__).read_bytes())
+    digest.update(Path(deletions.__file__).read_bytes())
     digest.update(f"{VERSION}\0{FORMAT}".encode())
     return digest.hexdigest()
 
@@ -86,8 +89,10 @@ def cached_index(
     where = (directory or cache_dir()) / f"typosquat-{key[:32]}.json"
     loaded = _load(where, key, str(path))
     if loaded is not None:
-        corpus, tables = loaded
-        return _restore(corpus, tables, exempt_rank, download_ratio)
+        corpus, tables, neighboured = loaded
+        index = _restore(corpus, tables, exempt_rank, download_ratio)
+        index.neighboured = neighboured
+        return index
     # Built from the very bytes the key was computed from (as read_text would decode them).
     if b"\x00" in data:
         line = data[: data.index(b"\x00")].count(b"\n") + 1
@@ -122,11 +127,14 @@ def _store(where: Path, key: str, index: TyposquatIndex) -> None:
     if [index.corpus.ranks[n] for n in names] != list(range(1, len(names) + 1)):
         return  # ranks with gaps cannot be stored as positions: build every run instead
     position = {name: number for number, name in enumerate(names)}
+    neighboured = deletions.DeletionKeys.build(index.edit_targets()).neighboured
+    index.neighboured = neighboured
     document: dict[str, Any] = {
         "format": FORMAT,
         "key": key,
         "names": names,
         "downloads": [index.corpus.downloads[n] for n in names],
+        "neighboured": sorted(position[n] for n in neighboured),
     }
     for table in TABLES:
         entries: dict[str, str] = getattr(index, table)
@@ -140,7 +148,10 @@ def _store(where: Path, key: str, index: TyposquatIndex) -> None:
         pass  # a read-only cache only costs the next run the build
 
 
-def _load(where: Path, key: str, source: str) -> tuple[Corpus, dict[str, dict[str, str]]] | None:
+Loaded = tuple[Corpus, dict[str, dict[str, str]], frozenset[str]]
+
+
+def _load(where: Path, key: str, source: str) -> Loaded | None:
     from bastion._internal.errors import InputError
     from bastion._internal.safe_read import read_bytes
 
@@ -154,7 +165,7 @@ def _load(where: Path, key: str, source: str) -> tuple[Corpus, dict[str, dict[st
         return None
 
 
-def _parse(document: Any, key: str, source: str) -> tuple[Corpus, dict[str, dict[str, str]]] | None:
+def _parse(document: Any, key: str, source: str) -> Loaded | None:
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         return None
     if document.get("key") != key:
@@ -182,4 +193,10 @@ def _parse(document: Any, key: str, source: str) -> tuple[Corpus, dict[str, dict
         if not all(type(t) is int and 0 <= t < len(names) for t in targets):
             return None
         tables[table] = dict(zip(keys, (names[t] for t in targets), strict=True))
-    return Corpus(source, ranks, dict(zip(names, downloads, strict=True))), tables
+    neighboured = document["neighboured"]
+    if not isinstance(neighboured, list):
+        return None
+    if not all(type(t) is int and 0 <= t < len(names) for t in neighboured):
+        return None
+    corpus = Corpus(source, ranks, dict(zip(names, downloads, strict=True)))
+    return corpus, tables, frozenset(names[t] for t in neighboured)

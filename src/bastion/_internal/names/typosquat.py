@@ -173,6 +173,8 @@ class TyposquatIndex:
         self._combined: frozenset[str] | None = None  # see _combination_parts()
         self._heads_tails: tuple[list[frozenset[str]], list[frozenset[str]]] | None = None
         self._flat_deletions: DeletionKeys | None = None  # see _screen_edits()
+        # Edit targets sharing a deletion key with another (DeletionKeys), once known.
+        self.neighboured: frozenset[str] | None = None
         self._vocabulary: frozenset[str] | None = None  # see _word_vocabulary()
         self._judged = 0
         for name in corpus.ranks:  # most popular first: setdefault keeps the best target
@@ -182,6 +184,10 @@ class TyposquatIndex:
             words = _words(name)
             if words is not None:
                 self._words.setdefault(words, name)
+
+    def edit_targets(self) -> list[str]:
+        """The names one-letter edits are looked for against, most popular first."""
+        return [name for name in self.corpus.ranks if len(name) >= MIN_EDIT_TARGET]
 
     @property
     def has_deletion_index(self) -> bool:
@@ -304,8 +310,8 @@ class TyposquatIndex:
             or name[half + 1 :] in tails[len(name)]
         ]
         if self._flat_deletions is None:
-            targets = (name for name in self.corpus.ranks if len(name) >= MIN_EDIT_TARGET)
-            self._flat_deletions = DeletionKeys.build(targets)
+            self._flat_deletions = DeletionKeys.build(self.edit_targets(), self.neighboured)
+            self.neighboured = self._flat_deletions.neighboured
         keys, neighboured = self._flat_deletions.keys, self._flat_deletions.neighboured
         ranks = self.corpus.ranks
         flagged = []
