@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bastion._internal.inputs.common import parse_timestamp
+from bastion._internal.proxy.digest import PipelinedSha256
 from bastion._internal.proxy.model import IndexFile, ProjectPage
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -101,27 +102,32 @@ class FileCache:
         return target
 
     def store_from(self, read_into: Callable[[memoryview], int], sha256: str, limit: int) -> Path:
-        """``store`` from a blocking source, in the calling thread (one buffer, reused).
+        """``store`` from a blocking source, in the calling thread (and a hashing thread).
 
         ``read_into(buffer)`` fills some of ``buffer`` and says how much (0 at the
-        end); each piece is counted, hashed and written before the next read.
+        end); each piece is counted, handed to the hash (see ``digest``) and
+        written; a few buffers of ``READ_BUFFER`` bytes are reused.
         """
         target = self.path(sha256)
-        digest = hashlib.sha256()
+        pieces = PipelinedSha256(READ_BUFFER)
         size = 0
-        buffer = memoryview(bytearray(READ_BUFFER))
         handle, temp = tempfile.mkstemp(dir=self.tmp, prefix=sha256[:12] + ".")
         try:
             with os.fdopen(handle, "wb") as out:
-                while count := read_into(buffer):
+                while True:
+                    buffer = pieces.take()
+                    count = read_into(buffer)
+                    if not count:
+                        pieces.give_back(buffer)
+                        break
                     size += count
                     if size > limit:
                         raise IntegrityError(f"larger than the limit of {limit} bytes")
-                    piece = buffer[:count]
-                    digest.update(piece)
-                    out.write(piece)
-            _commit(Path(temp), digest.hexdigest(), target)
+                    pieces.update(buffer, count)  # hashed while it is written and the next read
+                    out.write(buffer[:count])
+            _commit(Path(temp), pieces.hexdigest(), target)
         except BaseException:
+            pieces.close()
             with contextlib.suppress(OSError):
                 Path(temp).unlink()
             raise
