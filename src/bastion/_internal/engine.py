@@ -82,6 +82,7 @@ def run_check(
         added.append(parse_environment(env_path))
     if added:
         inputs = replace(inputs, sources=inputs.sources + tuple(added))
+    _freeze_if_frozen()
     project = Project(project_root, inputs, config)
     chosen = (
         list(controls)
@@ -128,6 +129,22 @@ def run_check(
         generated_at=moment,
         notes=inputs.skipped_summary(),
     )
+
+
+def _freeze_if_frozen() -> None:
+    """Exempt the inputs just read from garbage collection, when the imports were exempted.
+
+    The command line freezes what its imports made when it owns the process
+    (``cli.common.relax_garbage_collection``). The packages of a large lock are
+    then the only young objects, over 100,000 of them, and the first
+    collection walks them all (50-110 ms for 5,000 packages) to find no
+    garbage: they live to the end of the run. A caller that did not freeze
+    anything is left alone.
+    """
+    import gc
+
+    if gc.get_freeze_count():
+        gc.freeze()
 
 
 def _with_enforcement(results: list[ControlResult]) -> list[ControlResult]:
