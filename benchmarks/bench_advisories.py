@@ -17,6 +17,9 @@ process that opens the database itself.
 Timing: one warm-up run of each tool, then --runs rounds, each running every
 tool once in a rotated order (interleaved); medians and min-max of wall time,
 peak RSS from GNU time. Every tool runs from bytecode (see the env below).
+The same rounds time the floor of any CPython tool with bastion's dependencies
+(``python -c 'import click, packaging.version, sqlite3, json'``), and each size
+ends with issue 19's goals for it, met or not.
 
 Inputs: the N most-downloaded PyPI names (../shared/data/popularity), each pinned
 to a version that some PYSEC record lists as affected when the package has one
@@ -46,6 +49,10 @@ REPO = Path(__file__).resolve().parent.parent
 POPULAR = REPO.parent / "shared" / "data" / "popularity" / "top-pypi-packages.json"
 SNAPSHOT = REPO / "src" / "bastion" / "data" / "osv-pypi.zip"
 RUNS = 5
+# Issue 19's goals for the bastion audit of a uv.lock: seconds (median), and ahead of pysentry-rs;
+# at 1,000 pins also at least 10x pip-audit.
+GOALS = {300: 0.12, 1000: 0.20}
+FLOOR = "floor: python -c 'import click, packaging.version, sqlite3, json'"
 TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else ""
 
 
@@ -349,6 +356,10 @@ def main() -> int:
                 }
                 if not args.uv_audit:
                     del tools["uv audit"]
+                # What any CPython tool with bastion's dependencies pays before its first line
+                # of work (interpreter start and these imports), measured in the same rounds.
+                floor = "import click, packaging.version, sqlite3, json"
+                tools[FLOOR] = ([sys.executable, "-c", floor], lambda _: set())
                 results = run_interleaved(tools, folder, env, args.runs)
                 report(size, results, alias_map(db), args.runs)
         finally:
@@ -364,7 +375,9 @@ def report(size: int, results: dict[str, Outcome], aliases: dict[str, str], runs
         return {(p, v, aliases.get(i, i)) for p, v, i in found}
 
     ref = canon(reference.findings)
-    peers = [o for n, o in results.items() if not n.startswith("bastion") and o.findings]
+    peers = [
+        o for n, o in results.items() if not n.startswith("bastion") and n != FLOOR and o.findings
+    ]
     fastest = min((o.seconds for o in peers), default=float("nan"))
     print(f"\n### {size} pinned packages\n")
     print(
@@ -373,6 +386,12 @@ def report(size: int, results: dict[str, Outcome], aliases: dict[str, str], runs
     )
     print("|---|---:|---:|---:|---:|---:|")
     for name, outcome in results.items():
+        if name == FLOOR:
+            print(
+                f"| {name} | {outcome.seconds:.3f} s ({outcome.fastest:.3f}-"
+                f"{outcome.slowest:.3f}) | {outcome.max_rss_mb:.0f} MB | - | - | - |"
+            )
+            continue
         mine = canon(outcome.findings)
         note = f" ({outcome.note})" if outcome.note else ""
         print(
@@ -386,6 +405,18 @@ def report(size: int, results: dict[str, Outcome], aliases: dict[str, str], runs
         for item in sorted(mine - ref)[:5]:
             print(f"|  extra: {' '.join(item)} | | | | | |")
     print(f"\nbastion vs the fastest peer: {fastest / reference.seconds:.1f}x")
+    goal = GOALS.get(size)
+    if goal is not None:
+        pysentry = results.get("pysentry-rs")
+        pip_audit = results.get("pip-audit")
+        checks = [f"median {reference.seconds:.3f} s <= {goal} s: {reference.seconds <= goal}"]
+        if pysentry is not None and pysentry.findings:
+            ahead = reference.seconds < pysentry.seconds
+            checks.append(f"ahead of pysentry-rs ({pysentry.seconds:.3f} s): {ahead}")
+        if size >= 1000 and pip_audit is not None and pip_audit.findings:
+            ratio = pip_audit.seconds / reference.seconds
+            checks.append(f"{ratio:.1f}x pip-audit (goal 10x): {ratio >= 10}")
+        print(f"goal (issue 19, bastion audit of the uv.lock): {'; '.join(checks)}")
 
 
 if __name__ == "__main__":
