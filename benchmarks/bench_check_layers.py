@@ -11,7 +11,8 @@ fills the advisory database and the typosquat cache of a private
 BASTION_CACHE_DIR). Inside it, a small driver times, with ``time.process_time``
 (CPU seconds, which a loaded machine stretches far less than wall time), the
 imports, the discovery of the inputs, each control and the JSON report, and
-reads the resident set after each step and its peak (``ru_maxrss``). The whole
+reads the resident set after each step and the peak so far (``VmHWM``: unlike
+``ru_maxrss`` it does not start at the size of the process that forked it). The whole
 process's CPU (user + system, from ``wait4``) is reported beside its wall time.
 Medians over --runs runs; with --baseline, the earlier tree's ``src`` is run the
 same way, interleaved.
@@ -42,8 +43,11 @@ def rss():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 steps = []
+def peak():  # VmHWM: unlike ru_maxrss, it starts again at exec (not at the parent's size)
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmHWM:")) / 1024
 def note(name, since):
-    steps.append((name, time.process_time() - since, rss()))
+    steps.append((name, time.process_time() - since, rss(), peak()))
 from pathlib import Path
 from bastion._internal.cli.common import emit, relax_garbage_collection
 import bastion._internal.engine as engine
@@ -64,14 +68,13 @@ engine.discover, engine._run_one = timed_discover, timed_run_one
 since = time.process_time()
 report = engine.run_check(Path(sys.argv[1]))
 total = time.process_time() - since
-inner = sum(seconds for name, seconds, _ in steps if name != "imports")
-steps.append(("engine (controls' imports, waivers, coverage)", total - inner, rss()))
+inner = sum(step[1] for step in steps if step[0] != "imports")
+steps.append(("engine (controls' imports, waivers, coverage)", total - inner, rss(), peak()))
 since = time.process_time()
 with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):
     emit(report, "json", None)
 note("JSON report", since)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"steps": steps, "peak": peak, "findings": len(report.findings)}))
+print(json.dumps({"steps": steps, "peak": peak(), "findings": len(report.findings)}))
 """
 
 
@@ -142,12 +145,13 @@ def main() -> int:
                 f"peak RSS {max(a['peak'] for a in answers[name]):.0f} MB, "
                 f"{answers[name][0]['findings']} findings"
             )
-            print(f"  {'step':<48} {'CPU s':>7} {'RSS after, MB':>14}")
+            print(f"  {'step':<48} {'CPU s':>7} {'RSS after, MB':>14} {'peak so far':>12}")
             steps = [a["steps"] for a in answers[name]]
-            for index, (step, _, _) in enumerate(steps[0]):
+            for index, (step, *_) in enumerate(steps[0]):
                 seconds = statistics.median(s[index][1] for s in steps)
                 mb = statistics.median(s[index][2] for s in steps)
-                print(f"  {step:<48} {seconds:>7.3f} {mb:>14.1f}")
+                high = statistics.median(s[index][3] for s in steps)
+                print(f"  {step:<48} {seconds:>7.3f} {mb:>14.1f} {high:>12.1f}")
     return 0
 
 
