@@ -26,6 +26,7 @@ from bastion._internal.advisories.audit import (
     _vulnerability,
     affects,
     audit_version,
+    audit_versions,
 )
 from bastion._internal.advisories.matcher import parse_version
 from bastion._internal.advisories.osv import Advisory, ParseWarnings
@@ -247,3 +248,46 @@ def test_audit_command_on_a_database_whose_migration_fails(tmp_path: Path) -> No
     assert code == 3, out + err
     assert "stored record 'A' is not JSON" in err and len(err.strip().splitlines()) == 1
     assert db_path.read_bytes() == before
+
+
+def _small_current(tmp_path: Path) -> Path:
+    db_path = tmp_path / "advisories.sqlite3"
+    records = {"A.json": record("A", "pkg"), "B.json": record("B", "other")}
+    import_records(write_zip(tmp_path / "a.zip", records), db_path)
+    return db_path
+
+
+@pytest.mark.parametrize(
+    "junk",
+    [
+        "{",  # not JSON
+        '{"a": 1}',  # not a list of entries
+        '"text"',
+        "[[1, 2, 3, 4]]",  # keys that are not lists
+        '[[[], [], [[[1, "introduced"]], []], []]]',  # an order key that is a number
+        "[[[], [], [7], []]]",  # a range that is not a pair
+        '[[["1"], [], [], [[5, "1.0"]]]]',  # a fixed version keyed by a number
+        "[[[], [], []]]",  # three fields instead of four
+    ],
+)
+def test_tampered_matching_data_is_an_input_error(tmp_path: Path, junk: str) -> None:
+    db_path = _small_current(tmp_path)
+    with closing(sqlite3.connect(db_path)) as db:
+        db.execute("UPDATE affected SET prepared = ? WHERE advisory_id = 'A'", (junk,))
+        db.commit()
+    with closing(open_database(db_path)) as db, pytest.raises(InputError) as caught:
+        audit_versions(AdvisoryIndex(db), [("other", "1.0"), ("pkg", "1")], ParseWarnings())
+    assert caught.value.path == db_path and "malformed" in caught.value.message
+    assert "'pkg'" in caught.value.message or "'A'" in caught.value.message
+
+
+def test_tampered_digest_fails_the_audit_command_with_one_line(tmp_path: Path) -> None:
+    db_path = _small_current(tmp_path)
+    with closing(sqlite3.connect(db_path)) as db:
+        db.execute("UPDATE digest SET digest = '[' WHERE advisory_id = 'A'")
+        db.commit()
+    (tmp_path / "requirements.txt").write_text("pkg==1.0\n")
+    code, out, err = run_cli("audit", "-r", "requirements.txt", "--db", str(db_path), cwd=tmp_path)
+    assert code == 3, out + err
+    assert "stored digest of 'A' is malformed" in err and str(db_path) in err
+    assert len(err.strip().splitlines()) == 1

@@ -28,7 +28,12 @@ from bastion._internal.advisories.matcher import is_affected, parse_version
 from bastion._internal.advisories.osv import Advisory, ParseWarnings
 from bastion._internal.advisories.prepared import PreparedRecord
 from bastion._internal.advisories.severity import rate
-from bastion._internal.advisories.store import advisories_for, prepared_for, summaries_by_id
+from bastion._internal.advisories.store import (
+    advisories_for,
+    malformed_data,
+    prepared_for,
+    summaries_by_id,
+)
 from bastion._internal.advisories.version_key import keys_of
 from bastion._internal.model import Severity
 
@@ -68,6 +73,7 @@ class AdvisoryIndex:
     """Per-package records from an open database, each package read once."""
 
     def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
         self._db = db
         self._cache: dict[str, list[Advisory]] = {}
         self._prepared: dict[str, list[PreparedRecord]] = {}
@@ -122,12 +128,18 @@ def audit_versions(
 ) -> list[PackageAudit]:
     """``audit_version`` of each (package, version), the matching records of all read at once."""
     index.load(package for package, _ in pins)
-    hits = [_hits(index, package, version, warnings) for package, version in pins]
-    index.summaries([r.advisory_id for found in hits for r in found])
-    return [
-        _audit(index, package, version, found)
-        for (package, version), found in zip(pins, hits, strict=True)
-    ]
+    current = ""
+    try:
+        hits = []
+        for current, version in pins:
+            hits.append(_hits(index, current, version, warnings))
+        index.summaries([r.advisory_id for found in hits for r in found])
+        audits = []
+        for (current, version), found in zip(pins, hits, strict=True):
+            audits.append(_audit(index, current, version, found))
+    except (TypeError, ValueError, IndexError):  # data of the wrong shape: not bastion's
+        raise malformed_data(index.db, "matching data for the package", current) from None
+    return audits
 
 
 def _hits(

@@ -594,8 +594,19 @@ def prepared_for(
         query = _PREPARED_QUERY.replace("?", marks)  # placeholders only: names are bound
         rows = db.execute(query, chunk)
         for package, advisory_id, prepared in rows:
-            found[package].append(decode(advisory_id, prepared))
+            try:
+                found[package].append(decode(advisory_id, prepared))
+            except (ValueError, TypeError, RecursionError):  # a file changed behind bastion
+                raise malformed_data(db, "matching data", advisory_id) from None
     return found
+
+
+def malformed_data(db: sqlite3.Connection, what: str, advisory_id: object) -> InputError:
+    """The error for stored data bastion did not write: names the database file and the record."""
+    row = db.execute("PRAGMA database_list").fetchone()
+    where = Path(row[2]) if row is not None and row[2] else Path("advisories.sqlite3")
+    shown = excerpt(str(advisory_id))
+    return InputError(where, f"stored {what} of {shown} is malformed; delete the database")
 
 
 def summaries_by_id(
@@ -610,7 +621,10 @@ def summaries_by_id(
         marks = ",".join("?" * len(chunk))
         query = f"SELECT advisory_id, digest FROM digest WHERE advisory_id IN ({marks})"  # noqa: S608
         for advisory_id, text in db.execute(query, chunk):
-            advisory = None if text is None else parse_record(json.loads(text), warnings)
+            try:
+                advisory = parse_record(json.loads(text), warnings)
+            except (ValueError, TypeError, RecursionError):
+                raise malformed_data(db, "digest", advisory_id) from None
             if advisory is not None:
                 found[advisory_id] = advisory
     return found
