@@ -18,7 +18,7 @@ def read_names(path: Path) -> list[tuple[str, int]]:
     """(canonical name, line) for every name in a one-name-per-line file."""
     names = []
     for number, line in enumerate(read_text(path).splitlines(), start=1):
-        text = line.split("#", 1)[0].strip()
+        text = (line.partition("#")[0] if "#" in line else line).strip()
         if not text:
             continue
         try:
