@@ -144,7 +144,7 @@ def test_audits_equal_full_record_matching_on_the_snapshot(snapshot_db: Path) ->
     assert checked > 5_000 and matched > 5_000
 
 
-@pytest.mark.parametrize("schema", ["1", "2", "3"])
+@pytest.mark.parametrize("schema", ["1", "3"])  # 2 is 3 without digests: on a small database
 def test_older_database_is_migrated_on_open(tmp_path: Path, snapshot_db: Path, schema: str) -> None:
     db_path = tmp_path / "advisories.sqlite3"
     db_path.write_bytes(snapshot_db.read_bytes())
@@ -175,13 +175,13 @@ def test_older_database_is_migrated_on_open(tmp_path: Path, snapshot_db: Path, s
     assert [p.name for p in tmp_path.iterdir()] == ["advisories.sqlite3"]  # no leftovers
 
 
-def _small_v1(tmp_path: Path) -> Path:
+def _small_v1(tmp_path: Path, schema: str = "1") -> Path:
     db_path = tmp_path / "advisories.sqlite3"
     import_records(
         write_zip(tmp_path / "a.zip", {"A.json": record("A", "pkg"), "B.json": record("B", "x")}),
         db_path,
     )
-    downgrade(db_path)
+    downgrade(db_path, schema)
     return db_path
 
 
@@ -211,8 +211,9 @@ def test_unwritable_folder_migrates_in_memory(tmp_path: Path) -> None:
     assert db_path.read_bytes() == before and blocker.is_dir()
 
 
-def test_db_update_migrates_a_schema_1_database(tmp_path: Path) -> None:
-    db_path = _small_v1(tmp_path)
+@pytest.mark.parametrize("schema", ["1", "2", "3"])
+def test_db_update_migrates_an_older_database(tmp_path: Path, schema: str) -> None:
+    db_path = _small_v1(tmp_path, schema)
     newer = write_zip(tmp_path / "b.zip", {"C.json": record("C", "pkg")})
     result = import_records(newer, db_path)
     assert (result.added, result.unchanged) == (1, 0)
