@@ -6,6 +6,7 @@ throwaway virtualenv:
     python3 -m venv /tmp/proxy-peers
     /tmp/proxy-peers/bin/pip install devpi-server proxpi gunicorn
     python benchmarks/bench_proxy.py --peers-venv /tmp/proxy-peers [--rounds 3] [--big-mb 300]
+        [--baseline TREE]   # also the proxy of an older tree (git archive COMMIT src | tar -x)
 
 One local upstream (a separate process on 127.0.0.1: PEP 691 JSON with upload
 times, or PEP 503 HTML, by Accept; files by sendfile) serves 50 projects of 20
@@ -376,16 +377,20 @@ def _big_link(base: str, page_path: str) -> str:
     return urlsplit(urljoin(f"http://x{page_path}", href)).path or base_path
 
 
-def start_bastion(upstream: str, work: Path) -> Peer:
+def start_bastion(upstream: str, work: Path, source: Path | None = None) -> Peer:
+    """bastion proxy from this checkout, or from the ``src`` folder of another tree."""
     port = _free_port()
     env = {**os.environ, "BASTION_CACHE_DIR": str(work / "bastion-home")}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)  # ahead of the editable install
     command = [sys.executable, "-m", "bastion", "proxy", "serve", "--upstream",
                f"{upstream}/simple/", "--port", str(port), "--cache-dir", str(work / "cache"),
                "--state", str(work / "state.sqlite"), "--workers", "1"]  # fmt: skip
     process = _spawn(command, env, work / "bastion.log")
     base = f"http://127.0.0.1:{port}"
     _wait_up(f"{base}/-/health", process)
-    return Peer("bastion proxy", base, process, "/simple/")
+    name = "bastion proxy" if source is None else "bastion baseline"
+    return Peer(name, base, process, "/simple/")
 
 
 def start_devpi(upstream: str, work: Path, venv: Path) -> Peer:
@@ -480,12 +485,20 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--big-mb", type=int, default=300)
     parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="Also run the proxy of this tree (e.g. git archive of an older commit) as a peer.",
+    )
+    parser.add_argument(
         "--serve-upstream", nargs=2, metavar=("DIR", "PORT"), help=argparse.SUPPRESS
     )
     args = parser.parse_args()
     if args.serve_upstream:
         _serve_upstream(Path(args.serve_upstream[0]), int(args.serve_upstream[1]))
         return 0
+    source = args.baseline.resolve() / "src" if args.baseline is not None else None
+    if source is not None and not (source / "bastion").is_dir():
+        parser.error(f"--baseline: no src/bastion in {args.baseline}")
     root = Path(tempfile.mkdtemp(prefix="bench-proxy-"))
     upstream_process = None
     try:
@@ -503,13 +516,15 @@ def main() -> int:
             ("devpi-server", lambda w: start_devpi(upstream, w, args.peers_venv)),
             ("proxpi", lambda w: start_proxpi(upstream, w, args.peers_venv)),
         ]
+        if source is not None:
+            starters.insert(1, ("bastion baseline", lambda w: start_bastion(upstream, w, source)))
         starters = [s for s in starters if not args.only or s[0].split()[0] in args.only]
         results: dict[str, list[dict[str, float]]] = {name: [] for name, _ in starters}
         for round_number in range(args.rounds):
             shift = round_number % len(starters)
             order = starters[shift:] + starters[:shift]
             for name, start in order:
-                work = root / f"round{round_number}-{name.split()[0]}"
+                work = root / f"round{round_number}-{name.replace(' ', '-')}"
                 work.mkdir()
                 peer = start(work)
                 try:
