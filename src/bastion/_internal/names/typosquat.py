@@ -43,7 +43,6 @@ _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-"  # every character of a cano
 
 _VALID = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _CANONICAL = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")  # fullmatch: valid and already canonical
-_DOUBLED = re.compile(r"(.)\1")
 _DIGITS = frozenset("0123456789")
 _SEPARATORS = re.compile(r"[-_.]+")
 _PREFIXES = ("python-", "python", "py-", "py")
@@ -237,6 +236,8 @@ class TyposquatIndex:
         would find no target other than the name itself (tested against ``judge``).
         """
         names = [validate(raw) for raw in raws]
+        if not names:
+            return []
         if self._deleted is None and self._judged + len(names) <= INDEX_AFTER:
             return [self.judge(raw) for raw in raws]  # a few names: by trial, as judge does
         self._judged += len(names)
@@ -269,13 +270,21 @@ class TyposquatIndex:
 
     def _screen_lookups(self, raws: Sequence[str], names: list[str]) -> list[int]:
         """Positions of names whose forms find a target other than themselves in a table."""
-        squashed = [name.replace("-", "") for name in names]  # canonical: "-" separates
+        # Each form of every name at once: one C-level pass over the names joined by
+        # newlines (no name holds one, and no replacement or repeat spans one).
+        joined = "\n".join(names).replace("-", "")  # canonical: "-" is the only separator
+        squashed = joined.split("\n")
         skeletons = [
-            _folded(form) if raw is name else _skeleton(raw)  # canonical: as _skeleton would
-            for raw, name, form in zip(raws, names, squashed, strict=True)
+            form if raw is name else _skeleton(raw)  # canonical: as _skeleton would fold it
+            for raw, name, form in zip(raws, names, _folded(joined).split("\n"), strict=True)
         ]
-        doubled = _DOUBLED.search
-        collapsed = [(i, _collapse(form)) for i, form in enumerate(squashed) if doubled(form)]
+        collapsed = [
+            (i, form)
+            for i, (form, original) in enumerate(
+                zip(_collapse(joined).split("\n"), squashed, strict=True)
+            )
+            if form != original
+        ]
         vocabulary = self._word_vocabulary()  # a name with another word has no word order
         words = [
             (i, "-".join(sorted(parts)))
