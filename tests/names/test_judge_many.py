@@ -134,6 +134,7 @@ def test_the_first_bad_name_is_refused_and_nothing_judged() -> None:
     with pytest.raises(ValueError, match="empty name"):
         index.judge_many([""])
     assert index.judge_many([]) == []
+    assert BATCH.judge_many([]) == []  # the batch path, not the fallback by trial
 
 
 def test_popularity_exemptions_hold_in_the_batch() -> None:
