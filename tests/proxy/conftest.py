@@ -107,6 +107,9 @@ class LocalUpstream:
     raw_files: dict[str, tuple[int, str, bytes, dict[str, str]]] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
     connections: int = 0
+    files_in_flight: int = 0
+    most_files_in_flight: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
     slow_files: float = 0.0
     server: http.server.ThreadingHTTPServer | None = None
@@ -202,7 +205,14 @@ class LocalUpstream:
                 elif self.path.startswith("/files/"):
                     data = upstream._file(self.path[len("/files/") :])
                     if upstream.slow_files:
+                        with upstream.lock:
+                            upstream.files_in_flight += 1
+                            upstream.most_files_in_flight = max(
+                                upstream.most_files_in_flight, upstream.files_in_flight
+                            )
                         time.sleep(upstream.slow_files)
+                        with upstream.lock:
+                            upstream.files_in_flight -= 1
                     status, content_type, body = (
                         (200, "application/octet-stream", data)
                         if data is not None

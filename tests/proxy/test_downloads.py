@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from pathlib import Path
 
 import httpx
@@ -96,3 +97,27 @@ def test_connections_are_kept_alive_and_one_dropped_while_idle_is_replaced(
         assert got.status_code == 200 and got.content == after.data
     assert hashlib.sha256(after.data).hexdigest() == after.sha256
     assert proxy.app.cache.has(after.sha256)
+
+
+def test_files_fetched_at_once_are_bounded_and_pages_still_answer(
+    upstream: LocalUpstream, make_proxy: MakeProxy
+) -> None:
+    dists = [upstream.wheel("qtslow", f"1.{n}", OLD) for n in range(5)]
+    upstream.wheel("qtother", "1.0", OLD)
+    upstream.slow_files = 0.5
+    proxy = make_proxy(upstream_fetches=2)
+    assert httpx.get(f"{proxy.url}/simple/qtslow/", timeout=60).status_code == 200
+    answers: dict[str, httpx.Response] = {}
+
+    def fetch(dist: Dist) -> None:
+        answers[dist.filename] = httpx.get(f"{proxy.url}/files/qtslow/{dist.filename}", timeout=60)
+
+    threads = [threading.Thread(target=fetch, args=(dist,)) for dist in dists]
+    for thread in threads:
+        thread.start()
+    page = httpx.get(f"{proxy.url}/simple/qtother/", timeout=60)  # needs the thread pool
+    for thread in threads:
+        thread.join(60)
+    assert page.status_code == 200
+    assert all(answers[d.filename].content == d.data for d in dists)
+    assert upstream.most_files_in_flight == 2  # concurrent, and never more than the bound

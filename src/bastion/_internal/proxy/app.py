@@ -28,6 +28,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import anyio
+import anyio.to_thread
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -146,6 +148,7 @@ class ProxyApp:
         self._fresh: dict[str, ProjectPage] = {}
         self._verdicts: dict[str, _Judged] = {}
         self._files = _SingleFlight()
+        self._fetch_slots: anyio.CapacityLimiter | None = None
         self._refresher: asyncio.Task[None] | None = None
 
     # --- lifecycle -------------------------------------------------------------------
@@ -157,6 +160,9 @@ class ProxyApp:
             file_hosts=self.config.file_hosts,
             timeout=self.config.upstream_timeout_seconds,
         )
+        # file fetches have threads of their own: a slow upstream cannot take every thread
+        # that page reads and writes need
+        self._fetch_slots = anyio.CapacityLimiter(self.config.upstream_fetches)
         self._refresher = asyncio.create_task(self._refresh_rules())
         try:
             yield
@@ -407,7 +413,9 @@ class ProxyApp:
                     return cache.store_from(read_into, item.sha256, limit)
 
                 # fetched, hashed and written in one worker thread: one hop per file
-                stored = await run_in_threadpool(upstream.download, item.url, consume)
+                stored = await anyio.to_thread.run_sync(
+                    upstream.download, item.url, consume, limiter=self._fetch_slots
+                )
             self.metrics["upstream_bytes_total"] += stored.stat().st_size
             return stored
 

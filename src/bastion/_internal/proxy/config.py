@@ -47,6 +47,7 @@ class ProxyConfig:
     state_refresh_seconds: float = 2.0
     upstream_timeout_seconds: float = 30.0
     max_file_bytes: int = MAX_FILE_BYTES
+    upstream_fetches: int = 16  # files fetched at once per worker (each holds a thread)
     instance: str = field(default="")
 
     def to_json(self) -> str:
@@ -72,6 +73,8 @@ class ProxyConfig:
                 raise ConfigError(source, f"cutoff {self.cutoff!r} is not a date or time")
         if self.min_age_days < 0:
             raise ConfigError(source, "min-age cannot be negative")
+        if self.upstream_fetches < 1:
+            raise ConfigError(source, "upstream-fetches must be at least 1")
         denied = []
         for text in self.denylist:
             try:
@@ -120,6 +123,7 @@ _KEYS: dict[str, type | tuple[type, ...]] = {
     "state-refresh": (int, float),
     "upstream-timeout": (int, float),
     "max-file-bytes": int,
+    "upstream-fetches": int,
 }
 _FIELD = {
     "min-age": "min_age_days",
