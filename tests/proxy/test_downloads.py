@@ -121,3 +121,92 @@ def test_files_fetched_at_once_are_bounded_and_pages_still_answer(
     assert page.status_code == 200
     assert all(answers[d.filename].content == d.data for d in dists)
     assert upstream.most_files_in_flight == 2  # concurrent, and never more than the bound
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 that no trusted root signed, and its key."""
+    from datetime import UTC, datetime, timedelta
+    from ipaddress import IPv4Address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(IPv4Address("127.0.0.1"))]), False
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+def test_a_file_host_with_an_untrusted_certificate_is_refused(
+    upstream: LocalUpstream, make_proxy: MakeProxy, tmp_path: Path
+) -> None:
+    import http.server
+    import json
+    import ssl
+
+    data = os.urandom(4000)
+    served: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    cert, key = self_signed(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    port = server.server_address[1]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        filename = "qttls-1.0-py3-none-any.whl"
+        sha256 = hashlib.sha256(data).hexdigest()
+        entry = {
+            "filename": filename,
+            "url": f"https://127.0.0.1:{port}/files/{filename}",
+            "hashes": {"sha256": sha256},
+            "upload-time": OLD.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        }
+        body = {"meta": {"api-version": "1.1"}, "name": "qttls", "files": [entry]}
+        upstream.raw_pages["qttls"] = (
+            200, "application/vnd.pypi.simple.v1+json", json.dumps(body).encode(), {},
+        )  # fmt: skip
+        proxy = make_proxy(file_hosts=(f"127.0.0.1:{port}",))
+        got = httpx.get(f"{proxy.url}/files/qttls/{filename}", timeout=60)
+        assert got.status_code == 502 and "SSLCertVerificationError" in got.text, got.text
+        assert served == []  # the handshake failed: no request was sent
+        assert cache_is_clean(proxy.app.config.cache_dir, sha256)
+    finally:
+        server.shutdown()
+        server.server_close()
