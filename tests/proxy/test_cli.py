@@ -84,7 +84,7 @@ def _free_port() -> int:
 def test_serve_with_two_workers_and_a_config_file(
     upstream: LocalUpstream, advisory_db: Path, tmp_path: Path
 ) -> None:
-    upstream.wheel("qtalpha", "1.0", OLD)
+    served = upstream.wheel("qtalpha", "1.0", OLD)
     upstream.wheel("qtalpha", "2.0", YOUNG)
     port = _free_port()
     config = tmp_path / "proxy.toml"
@@ -121,6 +121,13 @@ def test_serve_with_two_workers_and_a_config_file(
             f"{base}/simple/qtalpha/", headers={"Accept": "application/vnd.pypi.simple.v1+json"}
         ).json()
         assert data["versions"] == ["1.0"]
+        with httpx.Client(base_url=base, timeout=30) as client:  # cold, then from the cache
+            for _ in range(2):
+                got = client.get(f"/files/qtalpha/{served.filename}")
+                assert got.status_code == 200 and got.content == served.data
+            # the proxy's protocol, with the hardened server's header bound, serves the workers
+            huge = client.get("/-/health", headers={"X-Junk": "a" * 70_000})
+            assert huge.status_code == 431
     finally:
         os.killpg(server.pid, signal.SIGTERM)  # the server we started and its workers
         server.wait(30)
