@@ -74,7 +74,6 @@ class AdvisoryIndex:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self._db = db
         self._cache: dict[str, list[Advisory]] = {}
         self._prepared: dict[str, list[PreparedRecord]] = {}
         self._parsed: dict[str, Advisory] = {}
@@ -83,19 +82,19 @@ class AdvisoryIndex:
         """Every non-withdrawn record naming the canonical package."""
         found = self._cache.get(package)
         if found is None:
-            found = self._cache[package] = advisories_for(self._db, package)
+            found = self._cache[package] = advisories_for(self.db, package)
         return found
 
     def load(self, packages: Iterable[str]) -> None:
         """Read the matching data of these packages in a few queries instead of one each."""
         wanted = sorted({p for p in packages if p not in self._prepared})
-        self._prepared.update(prepared_for(self._db, wanted))
+        self._prepared.update(prepared_for(self.db, wanted))
 
     def prepared(self, package: str) -> list[PreparedRecord]:
         """The matching data of every non-withdrawn record naming the canonical package."""
         found = self._prepared.get(package)
         if found is None:
-            found = self._prepared[package] = prepared_for(self._db, [package])[package]
+            found = self._prepared[package] = prepared_for(self.db, [package])[package]
         return found
 
     def summaries(self, ids: list[str]) -> list[Advisory]:
@@ -103,7 +102,7 @@ class AdvisoryIndex:
         in the order asked; unusable ones left out."""
         missing = [i for i in dict.fromkeys(ids) if i not in self._parsed]
         if missing:
-            self._parsed.update(summaries_by_id(self._db, missing))
+            self._parsed.update(summaries_by_id(self.db, missing))
         return [self._parsed[i] for i in ids if i in self._parsed]
 
 
