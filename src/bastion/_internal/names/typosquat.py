@@ -312,11 +312,13 @@ class TyposquatIndex:
         """Positions of names with a one-letter edit of a target other than themselves, and
         the deletion index restricted to the keys their search looks up."""
         heads, tails = self._halves()
-        near = [
-            position
+        near = [  # (position, 1: the first half matches a target's, 2: the last, 3: both)
+            (position, side)
             for position, name in enumerate(names)
-            if name[: (half := (len(name) - 1) // 2)] in heads[len(name)]
-            or name[half + 1 :] in tails[len(name)]
+            if (
+                side := (name[: (half := (len(name) - 1) // 2)] in heads[len(name)])
+                | ((name[half + 1 :] in tails[len(name)]) << 1)
+            )
         ]
         if self._flat_deletions is None:
             self._flat_deletions = DeletionKeys.build(self.edit_targets(), self.neighboured)
@@ -325,15 +327,21 @@ class TyposquatIndex:
         ranks = self.corpus.ranks
         flagged = []
         wanted: set[str] = set()
-        for position in near:
+        for position, side in near:
             name = names[position]
-            if len(name) >= MIN_EDIT_TARGET and name in ranks and name not in neighboured:
+            size = len(name)
+            if size >= MIN_EDIT_TARGET and name in ranks and name not in neighboured:
                 continue  # a target whose keys are its own: it finds only itself
-            deletions = [name[:i] + name[i + 1 :] for i in range(len(name))]
+            # An edit's first differing position p is where a deletion key meets the
+            # target's. Only the first half matched: no target shares the last half, so
+            # p >= half; only the last half: p < half. (An omission is the name itself.)
+            half = (size - 1) // 2
+            start, stop = (half, size) if side == 1 else (0, half) if side == 2 else (0, size)
+            deletions = [name[:i] + name[i + 1 :] for i in range(start, stop)]
             if name in keys or not keys.isdisjoint(deletions):
                 flagged.append(position)
                 wanted.add(name)
-                wanted.update(deletions)
+                wanted.update(name[:i] + name[i + 1 :] for i in range(size))
         return flagged, self._flat_deletions.entries(wanted)
 
     def _screen_stems(self, names: list[str]) -> list[int]:
