@@ -141,8 +141,8 @@ class RuffSecurityControl:
         except InputError as exc:
             # Ruff's defaults check a superset of what the project's settings would (no
             # excludes, no ignores), so falling back never hides a finding. uv's own
-            # ruff.toml uses TOML 1.1 (newlines in inline tables), which Ruff reads and
-            # Python's tomllib does not.
+            # ruff.toml uses TOML 1.1 (newlines in inline tables), which Ruff and tomli
+            # read and Python's tomllib (the fallback without tomli) does not.
             settings = RuffSettings()
             fallback_note = (
                 f"the project's Ruff settings were not used ({exc.one_line()}): "
