@@ -53,11 +53,12 @@ def snapshot_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def downgrade(db_path: Path, schema: str = "1") -> None:
     """Turn a database into what bastion wrote before: schema 1 had no matching data, no
-    digests and no stored counts; 2 and 3 matching data in another form (here: stale), 3 the
-    digests in the advisory table."""
+    digests and no stored counts; 2 to 4 matching data in another form (here: stale), 3 the
+    digests in the advisory table, 4 in their own table."""
     with closing(sqlite3.connect(db_path)) as db:
-        db.execute("DROP TABLE digest")
-        db.execute("DELETE FROM meta WHERE key = 'source_counts'")
+        if schema != "4":
+            db.execute("DROP TABLE digest")
+            db.execute("DELETE FROM meta WHERE key = 'source_counts'")
         if schema == "1":
             db.execute("ALTER TABLE affected DROP COLUMN prepared")
         else:
@@ -211,7 +212,7 @@ def test_unwritable_folder_migrates_in_memory(tmp_path: Path) -> None:
     assert db_path.read_bytes() == before and blocker.is_dir()
 
 
-@pytest.mark.parametrize("schema", ["1", "2", "3"])
+@pytest.mark.parametrize("schema", ["1", "2", "3", "4"])
 def test_db_update_migrates_an_older_database(tmp_path: Path, schema: str) -> None:
     db_path = _small_v1(tmp_path, schema)
     newer = write_zip(tmp_path / "b.zip", {"C.json": record("C", "pkg")})
@@ -224,7 +225,7 @@ def test_db_update_migrates_an_older_database(tmp_path: Path, schema: str) -> No
     assert [v.id for v in found.vulnerabilities] == ["A", "C"]
 
 
-@pytest.mark.parametrize("version", ["0", "5", "two"])
+@pytest.mark.parametrize("version", ["0", "6", "two"])
 def test_unknown_schema_is_refused(tmp_path: Path, version: str) -> None:
     db_path = _small_v1(tmp_path)
     with closing(sqlite3.connect(db_path)) as db:
@@ -264,10 +265,10 @@ def _small_current(tmp_path: Path) -> Path:
         "{",  # not JSON
         '{"a": 1}',  # not a list of entries
         '"text"',
-        "[[1, 2, 3, 4]]",  # keys that are not lists
+        "[[1, 2, 3, 4]]",  # listed versions that are not a string
         '[[[], [], [[[1, "introduced"]], []], []]]',  # an order key that is a number
         "[[[], [], [7], []]]",  # a range that is not a pair
-        '[[["1"], [], [], [[5, "1.0"]]]]',  # a fixed version keyed by a number
+        '[["\\n1\\n", [], [], [[5, "1.0"]]]]',  # a fixed version keyed by a number
         "[[[], [], []]]",  # three fields instead of four
     ],
 )

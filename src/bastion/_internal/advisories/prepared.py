@@ -19,6 +19,7 @@ real snapshot and on generated records):
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,11 +28,13 @@ from bastion._internal.advisories.version_key import keys_of
 
 UNPARSABLE_RANGE = "unparsable version in a range"  # matcher.in_range's warning, same text
 
-# One range: events (key, kind) sorted, and the limits' keys; None when an event does not parse.
-Range = tuple[tuple[tuple[str, str], ...], tuple[str, ...]] | None
-# One affected entry: listed equality keys, listed strings that are not PEP 440, ranges, fixed
-# (order key, text).
-Entry = tuple[frozenset[str], frozenset[str], tuple[Range, ...], tuple[tuple[str, str], ...]]
+# One range: events [key, kind] sorted, and the limits' keys; None when an event does not parse.
+Range = tuple[Sequence[Sequence[str]], Sequence[str]] | None
+# One affected entry: the listed equality keys as one string ("\n1.0\n1.1\n", searched as a
+# substring: one object instead of one per version, which a fresh process pays for in page
+# faults), the listed strings that are not PEP 440, the ranges, the fixed [order key, text].
+# Decoded JSON is used as it is, lists for tuples: a run converts nothing.
+Entry = tuple[str, Sequence[str], Sequence[Range], Sequence[Sequence[str]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +42,7 @@ class PreparedRecord:
     """One non-withdrawn record's matching data for one package."""
 
     advisory_id: str
-    entries: tuple[Entry, ...]
+    entries: Sequence[Entry]
 
 
 def _event_key(kind: str, version: str) -> str | None:
@@ -76,27 +79,18 @@ def encode(advisory: Advisory, package: str) -> str:
             ordered = sorted(keyed, key=lambda item: (item[0], item[1]))
             limits = [key for key, _, kind in ordered if kind == "limit"]
             ranges.append([[[key, kind] for key, _, kind in ordered], limits])
-        entries.append([list(keys), list(raw), ranges, fixed])
+        listed = "".join(f"\n{key}" for key in keys) + "\n" if keys else ""
+        entries.append([listed, list(raw), ranges, fixed])
     return json.dumps(entries, separators=(",", ":"), ensure_ascii=False)
 
 
 def decode(advisory_id: str, text: str) -> PreparedRecord:
-    """A ``PreparedRecord`` from ``encode``'s JSON (written by bastion at import)."""
-    entries = []
-    for keys, raw, ranges, fixed in json.loads(text):
-        prepared_ranges: list[Range] = [
-            None if item is None else (tuple((key, kind) for key, kind in item[0]), tuple(item[1]))
-            for item in ranges
-        ]
-        entries.append(
-            (
-                frozenset(keys),
-                frozenset(raw),
-                tuple(prepared_ranges),
-                tuple((key, version) for key, version in fixed),
-            )
-        )
-    return PreparedRecord(advisory_id, tuple(entries))
+    """A ``PreparedRecord`` from ``encode``'s JSON (written by bastion at import); data of
+    another shape is a ``ValueError`` here or a ``TypeError`` or ``ValueError`` when matched."""
+    entries = json.loads(text)
+    if not isinstance(entries, list):
+        raise ValueError("matching data is not a list")
+    return PreparedRecord(advisory_id, entries)
 
 
 def _in_range(key: str, prepared: Range, warnings: ParseWarnings) -> bool:
@@ -122,7 +116,7 @@ def entry_affected(
 ) -> bool:
     """``matcher.is_affected`` on prepared data: ``keys`` are ``keys_of(text)``."""
     listed, raw, ranges, _ = entry
-    if (listed or raw) and ((keys[1] in listed) if keys is not None else (text in raw)):
+    if (listed or raw) and ((f"\n{keys[1]}\n" in listed) if keys is not None else (text in raw)):
         return True
     if keys is None:
         return False

@@ -36,10 +36,10 @@ from bastion._internal.safe_read import excerpt, read_bytes
 if TYPE_CHECKING:
     import zipfile
 
-SCHEMA_VERSION = 4
-# Schema 1 had no matching data, 2 and 3 other forms of it (longer keys, digests inside the
-# advisory table, withdrawn records' data kept): all are migrated.
-MIGRATABLE_VERSIONS = frozenset({"1", "2", "3"})
+SCHEMA_VERSION = 5
+# Schema 1 had no matching data, 2 to 4 other forms of it (longer keys, digests inside the
+# advisory table, withdrawn records' data kept, versions lists as lists): all are migrated.
+MIGRATABLE_VERSIONS = frozenset({"1", "2", "3", "4"})
 DIGEST_LEFT_OUT = ("affected", "details")  # what a finding does not show
 MAX_RECORD_BYTES = 16 * 1024 * 1024
 MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
