@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion._internal.inputs.common import canonical
+from bastion._internal.names import typosquat
 from bastion._internal.names.corpus import Corpus, load_corpus
+from bastion._internal.names.deletions import DeletionKeys
 from bastion._internal.names.typosquat import (
     _PREFIXES,
     _SUFFIXES,
@@ -25,6 +27,9 @@ POPULAR = list(CORPUS.ranks)
 SINGLE = TyposquatIndex(CORPUS)  # judge(): by trial, then its own deletion index
 BATCH = TyposquatIndex(CORPUS)  # judge_many() only, by the batch path whatever the count
 BATCH.use_deletion_index()
+SCREENED = TyposquatIndex(CORPUS)  # the batch path with its edits screened by trial
+SCREENED.neighboured = DeletionKeys.build(SCREENED.edit_targets()).neighboured  # as cached
+SCREENED._judged = INDEX_AFTER  # past the few-names fallback, so every batch is screened
 LETTERS = "abcdefghijklmnopqrstuvwxyz0123456789-_.IOL"
 CONFUSABLE = (("l", "1"), ("l", "I"), ("o", "0"), ("m", "rn"), ("w", "vv"), ("i", "l"))
 
@@ -91,6 +96,28 @@ def test_the_batch_finds_what_judge_finds(raws: list[str]) -> None:
     assert batched(BATCH, raws) == one_by_one(SINGLE, raws)
 
 
+@settings(max_examples=150, deadline=None)
+@given(st.lists(look_alike() | st.text(max_size=12), min_size=1, max_size=12))
+def test_the_screen_by_trial_finds_what_judge_finds(raws: list[str]) -> None:
+    assert batched(SCREENED, raws) == one_by_one(SINGLE, raws)
+    assert SCREENED._flat_deletions is None  # screened by trial, no neighbourhood built
+
+
+def test_the_flat_neighbourhood_is_built_only_past_the_trial_limit(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raws = [*POPULAR[:300], "reqeusts", "numpyy", "djnago", "flaskk-login", "pandsa"]
+    expected = [SINGLE.judge(raw) for raw in raws]
+    index = TyposquatIndex(CORPUS)
+    index.neighboured = SCREENED.neighboured
+    index._judged = INDEX_AFTER
+    assert index.judge_many(raws) == expected
+    assert index._flat_deletions is None
+    monkeypatch.setattr(typosquat, "SCREEN_BY_TRIAL_MAX", 3)  # more near names than that
+    assert index.judge_many(raws) == expected
+    assert index._flat_deletions is not None
+
+
 def test_a_varied_sample_agrees_and_exercises_every_stage() -> None:
     """Real malicious names, the corpus itself and edits of it: same results both ways."""
     with zipfile.ZipFile(SNAPSHOT) as archive:
@@ -112,6 +139,7 @@ def test_a_varied_sample_agrees_and_exercises_every_stage() -> None:
     index = TyposquatIndex(CORPUS)
     single = [SINGLE.judge(raw) for raw in raws]
     assert index.judge_many(raws) == single
+    assert SCREENED.judge_many(raws) == single
     kinds = {r.transformation for r in single if r is not None}
     assert kinds >= {
         "separators",
