@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion._internal.inputs.discovery import find_files
@@ -39,9 +39,7 @@ _TREES = st.lists(st.lists(_NAMES, min_size=1, max_size=7), max_size=12)
 _EXCLUDES = st.lists(st.sampled_from(["a/**", "B", "*/action.yml", "z/*/**", "**/x.yml"]))
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None)
 @given(_TREES, _EXCLUDES, st.booleans())
 def test_the_walk_matches_discovery(
     tmp_path_factory: pytest.TempPathFactory, paths: list[list[str]], exclude: list[str], link: bool
@@ -57,12 +55,13 @@ def test_the_walk_matches_discovery(
         else:
             target.mkdir(exist_ok=True)
     if link:  # a symlinked folder is not entered; a symlinked action.yml is read
-        (root / "linked").symlink_to(root / "a", target_is_directory=True)
-        (root / "a").mkdir(exist_ok=True)
-        (root / "a" / "action.yml").write_text("runs: {using: node20}\n")
-        (root / "c").mkdir(exist_ok=True)
-        (root / "c" / "action.yaml").symlink_to(root / "a" / "action.yml")
-        (root / "c" / "dangling").symlink_to(root / "nowhere")
+        # names the generated tree never uses, so nothing is in the way
+        (root / "target").mkdir()
+        (root / "target" / "action.yml").write_text("runs: {using: node20}\n")
+        (root / "linked").symlink_to(root / "target", target_is_directory=True)
+        (root / "holder").mkdir()
+        (root / "holder" / "action.yaml").symlink_to(root / "target" / "action.yml")
+        (root / "holder" / "dangling").symlink_to(root / "nowhere")
     assert action_files(root, tuple(exclude)) == _discovery(root, tuple(exclude))
 
 
