@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bastion._internal.advisories.matcher import affected_at
 from bastion._internal.advisories.osv import Advisory, ParseWarnings
 from bastion._internal.advisories.version_key import keys_of
 
@@ -98,17 +99,7 @@ def _in_range(key: str, prepared: Range, warnings: ParseWarnings) -> bool:
         warnings.add(UNPARSABLE_RANGE)
         return False
     ordered, limits = prepared
-    if limits and all(key >= limit for limit in limits):
-        return False
-    affected = False
-    for event_key, kind in ordered:
-        if key < event_key:
-            break
-        if kind == "introduced":
-            affected = True
-        elif kind == "fixed" or (kind == "last_affected" and key > event_key):
-            affected = False
-    return affected
+    return affected_at(key, ordered, limits)
 
 
 def entry_affected(
