@@ -16,15 +16,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
 from functools import lru_cache
-from typing import Any, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
 from bastion._internal.advisories.osv import Affected, Event, ParseWarnings
-
-_Key = TypeVar("_Key", Version, str)  # a parsed version, or its order key in the database
+from bastion._internal.advisories.prepared import affected_at
 
 # "introduced: 0" means every version; 0.dev0 is the smallest PEP 440 version (epoch 0).
 _ZERO = Version("0.dev0")
@@ -69,23 +66,6 @@ def in_range(version: Version, events: tuple[Event, ...], warnings: ParseWarning
         return False
     ordered, limits = prepared
     return affected_at(version, ordered, limits)
-
-
-def affected_at(key: _Key, ordered: Iterable[Sequence[Any]], limits: Sequence[_Key]) -> bool:
-    """Whether ``key`` lies in the range of the ``ordered`` events (sorted by their keys,
-    record order kept at ties) below every ``limit``: for ``Version``s here, and for the
-    order keys the database stores (``prepared``)."""
-    if limits and all(key >= limit for limit in limits):
-        return False
-    affected = False
-    for event_key, kind in ordered:
-        if key < event_key:
-            break  # events are sorted: none further can apply
-        if kind == "introduced":
-            affected = True
-        elif kind == "fixed" or (kind == "last_affected" and key > event_key):
-            affected = False
-    return affected
 
 
 _PLAIN = re.compile(r"[0-9]{1,30}(?:\.[0-9]{1,30}){0,30}")  # a release: digits and dots only

@@ -19,13 +19,17 @@ real snapshot and on generated records):
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from bastion._internal.advisories.matcher import affected_at
 from bastion._internal.advisories.osv import Advisory, ParseWarnings
 from bastion._internal.advisories.version_key import keys_of
+
+if TYPE_CHECKING:
+    from packaging.version import Version
+
+_Key = TypeVar("_Key", "Version", str)  # a parsed version, or its order key in the database
 
 UNPARSABLE_RANGE = "unparsable version in a range"  # matcher.in_range's warning, same text
 
@@ -92,6 +96,23 @@ def decode(advisory_id: str, text: str) -> PreparedRecord:
     if not isinstance(entries, list):
         raise ValueError("matching data is not a list")
     return PreparedRecord(advisory_id, entries)
+
+
+def affected_at(key: _Key, ordered: Iterable[Sequence[Any]], limits: Sequence[_Key]) -> bool:
+    """Whether ``key`` lies in the range of the ``ordered`` events (sorted by their keys,
+    record order kept at ties) below every ``limit``: for ``Version``s here, and for the
+    order keys the database stores (``prepared``)."""
+    if limits and all(key >= limit for limit in limits):
+        return False
+    affected = False
+    for event_key, kind in ordered:
+        if key < event_key:
+            break  # events are sorted: none further can apply
+        if kind == "introduced":
+            affected = True
+        elif kind == "fixed" or (kind == "last_affected" and key > event_key):
+            affected = False
+    return affected
 
 
 def _in_range(key: str, prepared: Range, warnings: ParseWarnings) -> bool:
