@@ -24,6 +24,7 @@ module turns it into plain Python values itself, so that:
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,21 +72,44 @@ _PLAIN_TAGS: dict[str, str] = {}  # plain scalar -> its implicit tag, within one
 _PLAIN_TAGS_MAX = 20_000
 
 
-def _resolve_cached(loader: Any, kind: type, value: Any, implicit: tuple[bool, bool]) -> Any:
-    """The safe loader's ``resolve``, remembered for plain scalars (most repeat: ``run``...)."""
-    if kind is not yaml.ScalarNode or not implicit[0]:
-        return _RESOLVER.resolve(kind, value, implicit)
-    tag = _PLAIN_TAGS.get(value)
-    if tag is None:
-        tag = _RESOLVER.resolve(kind, value, implicit)
-        if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
-            _PLAIN_TAGS[value] = tag
-    return tag
+def _resolve_cached(loader: Any, kind: type, value: Any, implicit: Any) -> Any:
+    """The safe loader's ``resolve``, remembered for plain scalars (most repeat: ``run``...).
 
+    ``implicit`` is a pair for a scalar and one flag for a collection. Without path
+    resolvers (the safe loader has none) a collection or a quoted scalar gets its
+    kind's default tag whatever the flags say, so only plain scalars are resolved.
+    """
+    if kind is yaml.ScalarNode and implicit[0]:
+        tag = _PLAIN_TAGS.get(value)
+        if tag is None:
+            tag = _RESOLVER.resolve(kind, value, implicit)
+            if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                _PLAIN_TAGS[value] = tag
+        return tag
+    return _DEFAULT_TAGS[kind]
+
+
+_DEFAULT_TAGS: dict[type, str] = {
+    kind: _RESOLVER.resolve(kind, None, (False, False))
+    for kind in (yaml.ScalarNode, yaml.SequenceNode, yaml.MappingNode)
+}
+if _RESOLVER.yaml_path_resolvers:  # pragma: no cover - the defaults above hold only without them
+    raise ImportError("safe_yaml: a YAML path resolver is registered")
 
 _CParser: Any = None
 if hasattr(yaml, "CSafeLoader"):
-    _CParser = type("_CComposer", (yaml.CSafeLoader,), {"resolve": _resolve_cached})
+    # The C composer calls descend_resolver(parent, index) and ascend_resolver() around
+    # every node; without path resolvers both do nothing, so builtins that do nothing
+    # (and need no Python frame) stand in for them.
+    _CParser = type(
+        "_CComposer",
+        (yaml.CSafeLoader,),
+        {
+            "resolve": _resolve_cached,
+            "descend_resolver": staticmethod(operator.is_),
+            "ascend_resolver": staticmethod(tuple),
+        },
+    )
 
 
 def depth_bound(text: str) -> int:
@@ -253,11 +277,66 @@ def check(path: Path, node: yaml.Node, *, max_nodes: int = MAX_NODES) -> None:
     For callers that read the node graph itself: the budget, depth, tags, keys and
     scalar values are checked in ``to_python``'s order, so the first error is its.
     """
-    _check(path, node, _Budget(max_nodes), 0)
+    if not _passes(path, node, max_nodes):
+        _check(path, node, _Budget(max_nodes), 0)
 
 
 _STRING_TAGS = frozenset({_TAG + "str", _TAG + "timestamp", _TAG + "binary"})
 _COLLECTION_TAGS = frozenset({_TAG + "seq", _TAG + "map"})
+
+
+def _passes(path: Path, root: yaml.Node, max_nodes: int) -> bool:
+    """True only when ``_check`` would refuse nothing: one level at a time, no recursion.
+
+    The same conditions as ``_check`` (node visits within the budget, an alias
+    counting again wherever it is met; depth; tags; keys), found without keeping
+    ``_check``'s order: on ``False`` the caller runs ``_check``, whose first error
+    (and its line) is then the one reported. A level never holds more nodes than
+    the budget, so an alias bomb costs no more here than there.
+    """
+    scalar_kind, mapping_kind, sequence_kind = yaml.ScalarNode, yaml.MappingNode, yaml.SequenceNode
+    string_tags, collection_tags = _STRING_TAGS, _COLLECTION_TAGS
+    level = [root]
+    visited = 1
+    depth = 0
+    try:
+        while level:
+            if depth > MAX_DEPTH:
+                return False
+            below: list[yaml.Node] = []
+            for node in level:
+                kind = node.__class__
+                if kind is scalar_kind:
+                    if node.tag not in string_tags:
+                        _scalar(path, node)  # type: ignore[arg-type]  # kind is ScalarNode
+                    continue
+                if node.tag not in collection_tags:
+                    return False
+                children = node.value
+                visited += len(children)
+                if visited > max_nodes:
+                    return False
+                if kind is sequence_kind:
+                    below.extend(children)
+                elif kind is mapping_kind:
+                    keys = set()
+                    for key_node, value_node in children:
+                        if key_node.__class__ is not scalar_kind:
+                            return False
+                        if key_node.tag in string_tags:
+                            keys.add(key_node.value)
+                        else:  # a merge key (<<) too: it has no builder, so _scalar refuses it
+                            keys.add(_scalar(path, key_node))
+                        below.append(value_node)
+                    if len(keys) != len(children):
+                        return False
+                else:
+                    return False
+            level = below
+            depth += 1
+    except InputError:
+        return False
+    return True
 
 
 def _check(path: Path, node: yaml.Node, budget: _Budget, depth: int) -> None:
