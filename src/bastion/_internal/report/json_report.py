@@ -38,8 +38,8 @@ def finding_dict(finding: Finding, report: Report) -> dict[str, Any]:
     }
 
 
-def to_data(report: Report) -> dict[str, Any]:
-    """The whole report as JSON-ready data."""
+def _head_data(report: Report) -> dict[str, Any]:
+    """Every key of the document before its finding lists."""
     findings = report.findings
     return {
         "schema_version": SCHEMA_VERSION,
@@ -86,7 +86,14 @@ def to_data(report: Report) -> dict[str, Any]:
             }
             for row in report.coverage
         ],
-        "findings": [finding_dict(f, report) for f in findings],
+    }
+
+
+def to_data(report: Report) -> dict[str, Any]:
+    """The whole report as JSON-ready data."""
+    return {
+        **_head_data(report),
+        "findings": [finding_dict(f, report) for f in report.findings],
         "waived": [
             {
                 **finding_dict(w.finding, report),
@@ -101,22 +108,107 @@ def to_data(report: Report) -> dict[str, Any]:
     }
 
 
-_ITEM_LISTS = ("findings", "waived")
 _ITEM_ENCODER = json.JSONEncoder(ensure_ascii=False)  # json.dumps made one per finding
+_encode_string = json.encoder.encode_basestring  # what that encoder writes for a str
 
 
 def render(report: Report, color: bool = False) -> str:
     """The JSON document with a final newline: indented, one finding per line.
 
-    Findings are written one to a line (by the C encoder) so that a report of
-    thousands of findings renders in milliseconds and still diffs line by line.
+    Findings are written one to a line so that a report of thousands of findings
+    renders in milliseconds and still diffs line by line. Each line is the
+    encoder's text of ``finding_dict``, assembled from parts: the fields a rule's
+    findings share are encoded once per distinct set of values (within this call),
+    the message and location per finding (see ``_FindingLines``).
     """
     del color
-    data = to_data(report)
-    lists = {key: data.pop(key) for key in _ITEM_LISTS}
-    head = json.dumps(data, indent=2, ensure_ascii=False)
+    head = json.dumps(_head_data(report), indent=2, ensure_ascii=False)
+    lines = _FindingLines(report)
+    findings = [lines.line(f) for f in report.findings]
+    waived = [
+        _ITEM_ENCODER.encode(
+            {
+                **finding_dict(w.finding, report),
+                "waiver": {
+                    "id": w.waiver.id,
+                    "reason": w.waiver.reason,
+                    "expires": w.waiver.expires.date().isoformat(),
+                },
+            }
+        )
+        for w in report.waived
+    ]
     parts = [head[: head.rstrip().rfind("}")].rstrip()]
-    for key, items in lists.items():
-        body = ",\n".join("    " + _ITEM_ENCODER.encode(item) for item in items)
+    for key, items in (("findings", findings), ("waived", waived)):
+        body = ",\n".join("    " + item for item in items)
         parts.append(f',\n  "{key}": [\n{body}\n  ]' if items else f',\n  "{key}": []')
     return "".join(parts) + "\n}\n"
+
+
+class _FindingLines:
+    """``_ITEM_ENCODER.encode(finding_dict(finding, report))``, from parts, for one report.
+
+    The text before the message (rule, severity, threat, control) and after the
+    location (remediation ... confidence) is the encoder's own output for those
+    keys, cut at the braces; the message is encoded as the encoder encodes a str,
+    the location by hand for the usual int-or-None line and column. Any value of
+    another type (a bool, an int or str subclass) takes the encoder whole.
+    """
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        self.heads: dict[tuple[Any, ...], str] = {}
+        self.tails: dict[tuple[Any, ...], str] = {}
+        self.paths: dict[Any, str] = {}
+
+    def line(self, finding: Finding) -> str:
+        location = finding.location
+        place = "null"
+        if location is not None:
+            line, column = location.line, location.column
+            if (line is not None and type(line) is not int) or (
+                column is not None and type(column) is not int
+            ):
+                return _ITEM_ENCODER.encode(finding_dict(finding, self.report))
+            path = self.paths.get(location.path)
+            if path is None:
+                path = _encode_string(relative_to(location.path, self.report.root))
+                self.paths[location.path] = path
+            place = (
+                f'{{"path": {path}, "line": {"null" if line is None else int.__repr__(line)}, '
+                f'"column": {"null" if column is None else int.__repr__(column)}}}'
+            )
+        message = finding.message
+        if type(message) is not str:
+            return _ITEM_ENCODER.encode(finding_dict(finding, self.report))
+        try:
+            head = self.heads.get(head_key := self._head_key(finding))
+            tail = self.tails.get(tail_key := self._tail_key(finding))
+        except TypeError:  # a value that cannot key a dict (a list): encode it whole
+            return _ITEM_ENCODER.encode(finding_dict(finding, self.report))
+        if head is None or tail is None:
+            data = finding_dict(finding, self.report)
+            head = _ITEM_ENCODER.encode({k: data[k] for k in _HEAD_KEYS})[:-1]
+            tail = _ITEM_ENCODER.encode({k: data[k] for k in _TAIL_KEYS})[1:]
+            self.heads[head_key] = head
+            self.tails[tail_key] = tail
+        return f'{head}, "message": {_encode_string(message)}, "location": {place}, {tail}'
+
+    @staticmethod
+    def _head_key(finding: Finding) -> tuple[Any, ...]:
+        return (finding.rule_id, finding.severity, finding.threat, finding.control)
+
+    @staticmethod
+    def _tail_key(finding: Finding) -> tuple[Any, ...]:
+        return (
+            finding.remediation,
+            finding.references,
+            finding.package,
+            finding.version,
+            finding.aliases,
+            finding.confidence,
+        )
+
+
+_HEAD_KEYS = ("rule_id", "severity", "threat", "control")
+_TAIL_KEYS = ("remediation", "references", "package", "version", "aliases", "confidence")
