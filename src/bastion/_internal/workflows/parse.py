@@ -286,30 +286,42 @@ def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
     if not isinstance(node, yaml.SequenceNode):
         raise reader.fail(node, "steps should be a list")
     steps = []
+    text, text_map, file = reader.text, reader.text_map, reader.path
     for index, item in enumerate(node.value):
-        entries = reader.mapping(item, f"step {index + 1}")
-        reader.check_keys(entries, _STEP_KEYS)
-        name = reader.optional_text(entries, "name", "name")
-        step_id = reader.optional_text(entries, "id", "id")
-        shell = reader.optional_text(entries, "shell", "shell")
-        working = reader.optional_text(entries, "working-directory", "working-directory")
+        if item.__class__ is yaml.MappingNode:  # what reader.mapping gives, without its checks
+            entries = {str(k.value): (k, v) for k, v in item.value}
+        else:
+            entries = reader.mapping(item, f"step {index + 1}")
+        if not entries.keys() <= _STEP_KEYS:
+            reader.check_keys(entries, _STEP_KEYS)
+        get = entries.get
+        # read in the order of the fields below, so the first bad value is the one reported
+        name, step_id, shell, working = (
+            get("name"),
+            get("id"),
+            get("shell"),
+            get("working-directory"),
+        )
+        uses, run, if_, failure = get("uses"), get("run"), get("if"), get("continue-on-error")
         steps.append(
             Step(
-                file=reader.path,
+                file=file,
                 index=index,
-                line=safe_yaml.line_of(item),
-                name=name.value if name else None,
-                id=step_id.value if step_id else None,
-                uses=reader.optional_text(entries, "uses", "uses"),
-                run=reader.optional_text(entries, "run", "run"),
-                with_=reader.text_map(entries, "with"),
-                env=reader.text_map(entries, "env"),
-                if_=reader.optional_text(entries, "if", "if"),
-                continue_on_error=reader.optional_text(
-                    entries, "continue-on-error", "continue-on-error"
+                line=item.start_mark.line + 1,
+                name=None if name is None else text(name[1], "name").value,
+                id=None if step_id is None else text(step_id[1], "id").value,
+                shell=None if shell is None else text(shell[1], "shell").value,
+                working_directory=(
+                    None if working is None else text(working[1], "working-directory").value
                 ),
-                shell=shell.value if shell else None,
-                working_directory=working.value if working else None,
+                uses=None if uses is None else text(uses[1], "uses"),
+                run=None if run is None else text(run[1], "run"),
+                with_=text_map(entries, "with") if "with" in entries else _NO_VALUES,
+                env=text_map(entries, "env") if "env" in entries else _NO_VALUES,
+                if_=None if if_ is None else text(if_[1], "if"),
+                continue_on_error=(
+                    None if failure is None else text(failure[1], "continue-on-error")
+                ),
             )
         )
     return tuple(steps)
