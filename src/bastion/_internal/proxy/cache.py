@@ -36,13 +36,16 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 READ_BUFFER = 1024 * 1024  # per read and hash of a file fetched in a thread
 # Per write(2) into a new cache file. Linux sizes the page-cache folios of a
 # buffered write by the length of the write: 1 MiB writes get large folios,
-# whose high-order free pages a virtual machine with free-page reporting has
-# handed back to its host, so every one of their 4 KiB pages faults in the
-# host. perf on a cold 1 GB fetch in the proxy: 2.6 of its 3.3 s in the write
-# copy (copy_folio_from_iter_atomic); dd of 1 GB here, sys time: 1 MiB writes
-# 2.5-2.9 s, 256 KiB 1.5 s, 128 KiB 0.6-0.8 s, 64 KiB 0.45-0.6 s, 16 KiB
-# 0.4-0.65 s. 16,384 write calls per GB cost a few ms on any machine.
-WRITE_SLICE = 64 * 1024
+# taken from high-order free blocks that a virtual machine with free-page
+# reporting (this one: Firecracker, virtio-balloon) has handed back to its
+# host, so each of their 4 KiB pages faults in the host, counted as the
+# proxy's system time in the copy. perf of a cold 1 GB fetch in the proxy:
+# 2.6 of its 3.3 s in copy_folio_from_iter_atomic with 1 MiB writes; dd of
+# 1 GB into recycled memory, sys time: 1 MiB writes 2.5-2.9 s, 256 KiB 1.5 s,
+# 64 KiB 0.45-0.6 s, 16 KiB 0.4-0.65 s; bench_proxy, 1 GB cold, proxy CPU:
+# 1 MiB 3.7 s, 64 KiB 3.0 s, 16 KiB 2.3 s (proxpi, 16 KiB writes: 2.4 s).
+# 65,536 write calls per GB: 0.03 s CPU of calls (1 GB to /dev/null) anywhere.
+WRITE_SLICE = 16 * 1024
 
 
 class IntegrityError(Exception):
