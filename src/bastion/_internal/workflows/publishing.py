@@ -130,10 +130,7 @@ def _release_triggered(run: JobRun) -> bool:
 def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Finding]:
     """Caches restored in release jobs; one chain finding when a privileged writer exists."""
     findings = []
-    where: dict[int, tuple[JobRun, int]] = {
-        id(site): (run, index) for run in runs for index, site in enumerate(run.sites)
-    }
-    writers = [(point, _saved(runs, point, where)) for point in points]
+    writers = _Writers(runs, points)
     same_workflow: dict[Path, list[JobRun]] = {}  # artifacts travel within one workflow run
     for run in runs:
         same_workflow.setdefault(run.caller.path, []).append(run)
@@ -146,8 +143,8 @@ def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Fi
             family = same_workflow[run.caller.path]
             findings.extend(_through_artifacts(run, family, release, writers))
             continue
-        if writers:
-            writer, saved = _best_writer(writers, caches[0])
+        if points:
+            writer, saved = _best_writer(writers.all(), caches[0])
             findings.append(_chain(writer, saved, caches[0], release))
             continue
         for cache in caches:
@@ -165,11 +162,39 @@ def cache_poisoning(runs: list[JobRun], points: list[ExecutionPoint]) -> list[Fi
     return findings
 
 
+class _Writers:
+    """Each execution point with the caches its job saves, worked out when first asked for.
+
+    Most repositories have no release job that restores a cache: then the index of
+    every site (one entry per step of every run) is never built.
+    """
+
+    def __init__(self, runs: list[JobRun], points: list[ExecutionPoint]) -> None:
+        self.runs = runs
+        self.points = points
+        self.found: list[tuple[ExecutionPoint, list[CacheStep]]] | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.points)
+
+    def all(self) -> list[tuple[ExecutionPoint, list[CacheStep]]]:
+        if self.found is None:
+            runs = self.runs
+            wanted = {id(point.site) for point in self.points}
+            where: dict[int, tuple[JobRun, int]] = {}
+            for run in runs:
+                for index, site in enumerate(run.sites):
+                    if id(site) in wanted:
+                        where[id(site)] = (run, index)
+            self.found = [(point, _saved(runs, point, where)) for point in self.points]
+        return self.found
+
+
 def _through_artifacts(
     run: JobRun,
     runs: list[JobRun],
     release: Site,
-    writers: list[tuple[ExecutionPoint, list[CacheStep]]],
+    writers: _Writers,
 ) -> list[Finding]:
     """Caches restored by jobs whose artifacts the release job ships."""
     findings = []
@@ -177,7 +202,7 @@ def _through_artifacts(
         cache = cache_steps(source.run)[0]
         route = " <- ".join(source.route)
         if writers:
-            writer, saved = _best_writer(writers, cache)
+            writer, saved = _best_writer(writers.all(), cache)
             findings.append(_chain(writer, saved, cache, release, route))
             continue
         findings.append(
@@ -199,8 +224,8 @@ def _saved(
 ) -> list[CacheStep]:
     """The caches the job of ``point`` saves after the untrusted code ran.
 
-    ``where`` maps each site (by identity) to its run and position: searching every
-    run's sites by equality for every point grew with the square of the workflows.
+    ``where`` maps each point's site (by identity) to its run and position: searching
+    every run's sites by equality for every point grew with the square of the workflows.
     """
     found = where.get(id(point.site))
     if found is None:  # an equal site built apart: the slow search, never a wrong answer
@@ -210,9 +235,11 @@ def _saved(
         found = (run, run.sites.index(point.site))
     run, after = found
 
+    positions = {id(site): index for index, site in enumerate(run.sites)}
+
     def position(site: Site) -> int:
-        hit = where.get(id(site))
-        return hit[1] if hit is not None else run.sites.index(site)
+        hit = positions.get(id(site))
+        return hit if hit is not None else run.sites.index(site)
 
     caches = cache_steps(run)
     return [c for c in caches if position(c.site) >= after] or caches
