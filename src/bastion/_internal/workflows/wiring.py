@@ -154,6 +154,7 @@ def _heads() -> list[str]:
 
 # A script none of these match runs no tool: one search instead of one per tool.
 _ANY_TOOL = re.compile("|".join(f"(?:{head})" for head in _heads()))
+_TOOL_ACTIONS = frozenset(slug for tool in TOOLS for slug in tool.actions)
 _IGNORED_FAILURE = re.compile(r"\|\|\s*(true|:|exit\s+0|echo\b)")
 _SET_PLUS_E = re.compile(r"^[ \t]*set[ \t]+\+e\b", re.M)  # one line: \s* was quadratic
 _PIP_INSTALL = re.compile(r"\b(pip3?|python3?\s+-m\s+pip|uv\s+pip)\s+install\b[^\n]*")
@@ -176,12 +177,14 @@ def invocations(run: JobRun) -> list[Invocation]:
     found = []
     for site in run.sites:
         step = site.step
-        open_reason = _continue_on_error(run, site)
         uses = step.uses_ref
         slug = uses.slug if uses is not None else None
         run_text = step.run
         if run_text is not None and _ANY_TOOL.search(run_text.value) is None:
             run_text = None
+        if run_text is None and slug not in _TOOL_ACTIONS:
+            continue  # no tool here: the loop below would find none
+        open_reason = _continue_on_error(run, site)
         for tool in TOOLS:
             if uses is not None and slug in tool.actions:
                 reason = open_reason or action_fail_open(uses, step.with_)
