@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -126,3 +127,29 @@ def test_any_arrangement_gives_a_workflow_or_an_input_error(pieces: list[str]) -
         parse_workflow(P, "".join(pieces))
     except InputError as exc:
         assert exc.message
+
+
+def test_the_direct_constructors_build_what_the_dataclasses_build() -> None:
+    from dataclasses import FrozenInstanceError, fields
+
+    from bastion._internal.workflows.model import Step, Text
+    from bastion._internal.workflows.parse import _step, _text
+
+    text = _text("v", 3, 4, True, 2)
+    assert text == Text("v", 3, 4, True, 2) and hash(text) == hash(Text("v", 3, 4, True, 2))
+    values: list[Any] = [P, 1, 2, "n", "i", text, None, {"k": text}, {}, None, text, "bash", "src"]
+    step = _step(*values)
+    assert step == Step(*values)
+    assert [getattr(step, f.name) for f in fields(Step)] == values
+    with pytest.raises(FrozenInstanceError):
+        step.name = "other"  # type: ignore[misc]
+
+
+def test_slot_setters_refuse_a_field_list_that_is_not_the_model() -> None:
+    from bastion._internal.workflows.model import Text
+    from bastion._internal.workflows.parse import _slot_setters
+
+    with pytest.raises(TypeError, match="fields are"):
+        _slot_setters(Text, "value", "line", "column", "block")
+    with pytest.raises(TypeError, match="fields are"):
+        _slot_setters(Text, "line", "value", "column", "block", "indent")

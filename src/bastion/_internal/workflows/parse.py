@@ -8,9 +8,11 @@ that every piece keeps its line and column. A file that cannot be read raises
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import fields
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import yaml
 
@@ -68,6 +70,89 @@ _NO_VALUES: Mapping[str, Text] = MappingProxyType({})  # read-only, so one serve
 _ACTION_KEYS = frozenset({"name", "author", "description", "inputs", "outputs", "runs", "branding"})
 
 
+def _slot_setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The setters of a frozen slots dataclass's fields, which must be ``names`` in order.
+
+    The dataclass's own ``__init__`` goes through ``object.__setattr__`` once per
+    field (a frozen class); setting each slot through its descriptor does the same
+    for under half the cost. Tens of thousands of ``Text`` and ``Step`` values are
+    built per run. A field added to the model and not here fails at import.
+    """
+    declared = tuple(f.name for f in fields(cls))
+    if declared != names or hasattr(cls, "__post_init__"):
+        raise TypeError(f"{cls.__name__} fields are {declared}, not {names}")
+    return tuple(cls.__dict__[name].__set__ for name in names)
+
+
+_new = object.__new__
+_TEXT_SLOTS = _slot_setters(Text, "value", "line", "column", "block", "indent")
+_STEP_SLOTS = _slot_setters(
+    Step,
+    "file",
+    "index",
+    "line",
+    "name",
+    "id",
+    "uses",
+    "run",
+    "with_",
+    "env",
+    "if_",
+    "continue_on_error",
+    "shell",
+    "working_directory",
+)
+
+
+def _text(value: str, line: int, column: int, block: bool, indent: int) -> Text:
+    """``Text(value, line, column, block, indent)``, each slot set directly."""
+    text: Text = _new(Text)
+    set_value, set_line, set_column, set_block, set_indent = _TEXT_SLOTS
+    set_value(text, value)
+    set_line(text, line)
+    set_column(text, column)
+    set_block(text, block)
+    set_indent(text, indent)
+    return text
+
+
+def _step(
+    file: Path,
+    index: int,
+    line: int,
+    name: str | None,
+    id_: str | None,
+    uses: Text | None,
+    run: Text | None,
+    with_: Mapping[str, Text],
+    env: Mapping[str, Text],
+    if_: Text | None,
+    continue_on_error: Text | None,
+    shell: str | None,
+    working_directory: str | None,
+) -> Step:
+    """``Step(...)`` with every field given, each slot set directly."""
+    step: Step = _new(Step)
+    (
+        set_file, set_index, set_line, set_name, set_id, set_uses, set_run, set_with,
+        set_env, set_if, set_continue_on_error, set_shell, set_working_directory,
+    ) = _STEP_SLOTS  # fmt: skip
+    set_file(step, file)
+    set_index(step, index)
+    set_line(step, line)
+    set_name(step, name)
+    set_id(step, id_)
+    set_uses(step, uses)
+    set_run(step, run)
+    set_with(step, with_)
+    set_env(step, env)
+    set_if(step, if_)
+    set_continue_on_error(step, continue_on_error)
+    set_shell(step, shell)
+    set_working_directory(step, working_directory)
+    return step
+
+
 class _Reader:
     """Node accessors that raise ``InputError`` at the node's line."""
 
@@ -96,17 +181,21 @@ class _Reader:
     def text(self, node: yaml.Node, what: str) -> Text:
         if not isinstance(node, yaml.ScalarNode):
             raise self.fail(node, f"{what} should be a single value")
-        block = node.style in ("|", ">")
-        indent = 0
-        if block:
-            indent = _block_indent(self.source, node.start_mark.index)
-        return Text(
-            str(node.value),
-            node.start_mark.line + 1,
-            node.start_mark.column + 1 + (1 if node.style in ("'", '"') else 0),
-            block,
-            indent,
-        )
+        style = node.style
+        start = node.start_mark
+        if style == "|" or style == ">":
+            return _text(
+                str(node.value), start.line + 1, start.column + 1, True,
+                _block_indent(self.source, start.index),
+            )  # fmt: skip
+        quoted = style == "'" or style == '"'
+        return _text(str(node.value), start.line + 1, start.column + 1 + quoted, False, 0)
+
+    def scalar(self, node: yaml.Node, what: str) -> str:
+        """``text(node, what).value``, without the position."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise self.fail(node, f"{what} should be a single value")
+        return str(node.value)
 
     def optional_text(
         self, entries: Mapping[str, tuple[yaml.Node, yaml.Node]], key: str, what: str
@@ -150,7 +239,7 @@ class _Reader:
                 raise self.fail(node, "permissions should be read-all, write-all or a mapping")
             return Permissions(line, preset=value)
         scopes = {
-            name: self.text(value, f"permissions.{name}").value
+            name: self.scalar(value, f"permissions.{name}")
             for name, (_, value) in self.mapping(node, "permissions").items()
         }
         return Permissions(line, scopes=MappingProxyType(scopes))
@@ -199,7 +288,7 @@ def parse_workflow(path: Path, text: str | None = None) -> Workflow:
         jobs=jobs,
         permissions=reader.permissions(top["permissions"]) if "permissions" in top else None,
         env=reader.text_map(top, "env"),
-        name=reader.text(name[1], "name").value if name else None,
+        name=reader.scalar(name[1], "name") if name else None,
         unknown_keys=tuple(reader.unknown),
     )
 
@@ -208,7 +297,7 @@ def _triggers(path: Path, reader: _Reader, node: yaml.Node) -> Mapping[str, obje
     if isinstance(node, yaml.ScalarNode):
         return MappingProxyType({str(node.value): None})
     if isinstance(node, yaml.SequenceNode):
-        return MappingProxyType({reader.text(item, "on").value: None for item in node.value})
+        return MappingProxyType({reader.scalar(item, "on"): None for item in node.value})
     return MappingProxyType(
         {
             name: safe_yaml.to_python(path, value, max_nodes=MAX_YAML_NODES)
@@ -236,9 +325,9 @@ def _job(reader: _Reader, job_id: str, key_node: yaml.Node, node: yaml.Node) -> 
         if isinstance(env_node, yaml.MappingNode):
             env_entries = reader.mapping(env_node, "environment")
             if "name" in env_entries:
-                environment_name = reader.text(env_entries["name"][1], "environment.name").value
+                environment_name = reader.scalar(env_entries["name"][1], "environment.name")
         else:
-            environment_name = reader.text(env_node, "environment").value
+            environment_name = reader.scalar(env_node, "environment")
     container = entries.get("container")
     container_image = None
     if container is not None:
@@ -286,7 +375,7 @@ def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
     if not isinstance(node, yaml.SequenceNode):
         raise reader.fail(node, "steps should be a list")
     steps = []
-    text, text_map, file = reader.text, reader.text_map, reader.path
+    text, scalar, text_map, file = reader.text, reader.scalar, reader.text_map, reader.path
     for index, item in enumerate(node.value):
         if item.__class__ is yaml.MappingNode:  # what reader.mapping gives, without its checks
             entries = {str(k.value): (k, v) for k, v in item.value}
@@ -295,7 +384,7 @@ def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
         if not entries.keys() <= _STEP_KEYS:
             reader.check_keys(entries, _STEP_KEYS)
         get = entries.get
-        # read in the order of the fields below, so the first bad value is the one reported
+        # values are read in the order they always were, so the first bad one is reported
         name, step_id, shell, working = (
             get("name"),
             get("id"),
@@ -303,17 +392,18 @@ def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
             get("working-directory"),
         )
         uses, run, if_, failure = get("uses"), get("run"), get("if"), get("continue-on-error")
+        # the str fields first: the order the first bad value is looked for in
+        name_value = None if name is None else scalar(name[1], "name")
+        id_value = None if step_id is None else scalar(step_id[1], "id")
+        shell_value = None if shell is None else scalar(shell[1], "shell")
+        working_value = None if working is None else scalar(working[1], "working-directory")
         steps.append(
-            Step(
+            _step(
                 file=file,
                 index=index,
                 line=item.start_mark.line + 1,
-                name=None if name is None else text(name[1], "name").value,
-                id=None if step_id is None else text(step_id[1], "id").value,
-                shell=None if shell is None else text(shell[1], "shell").value,
-                working_directory=(
-                    None if working is None else text(working[1], "working-directory").value
-                ),
+                name=name_value,
+                id_=id_value,
                 uses=None if uses is None else text(uses[1], "uses"),
                 run=None if run is None else text(run[1], "run"),
                 with_=text_map(entries, "with") if "with" in entries else _NO_VALUES,
@@ -322,6 +412,8 @@ def _steps(reader: _Reader, node: yaml.Node) -> tuple[Step, ...]:
                 continue_on_error=(
                     None if failure is None else text(failure[1], "continue-on-error")
                 ),
+                shell=shell_value,
+                working_directory=working_value,
             )
         )
     return tuple(steps)
