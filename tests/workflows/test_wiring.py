@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bastion._internal.workflows import wiring
-from tests.workflows.helpers import audit, of_rule, where
+from tests.workflows.helpers import audit, of_rule, where, write
 
 CHECKS = """\
 on: [push, pull_request]
@@ -105,6 +105,27 @@ def test_requirement_file_outside_the_repository_is_not_trusted(tmp_path: Path) 
     )
     found = of_rule(audit(tmp_path, {"a.yml": workflow}), "unhashed-install")
     assert len(found) == 1
+
+
+def test_requirement_files_are_checked_inside_a_repository_reached_through_a_symlink(
+    tmp_path: Path,
+) -> None:
+    from bastion._internal.workflows.audit import audit_repository
+
+    real = tmp_path / "real"
+    write(
+        real,
+        {
+            ".github/workflows/a.yml": "on: push\npermissions: {}\njobs:\n  a:\n"
+            "    runs-on: x\n    steps:\n      - run: pip install -r hashed.txt\n"
+            "      - run: pip install -r ../outside.txt\n",
+            "hashed.txt": "x==1 --hash=sha256:" + "a" * 64 + "\n",
+        },
+    )
+    (tmp_path / "outside.txt").write_text("x==1 --hash=sha256:" + "a" * 64 + "\n")
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)
+    found = of_rule(audit_repository(tmp_path / "link"), "unhashed-install")
+    assert [where(f)[1] for f in found] == [8]  # the file inside passes, the one outside not
 
 
 def test_line_commands_match_like_the_regexes_they_replace_and_stay_linear() -> None:

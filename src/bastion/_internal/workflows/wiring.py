@@ -256,7 +256,10 @@ def enforcement(items: list[Invocation]) -> Mapping[str, bool]:
 
 
 def unhashed_installs(run: JobRun, root: Path) -> list[Finding]:
-    """``pip install`` without hash checking and ``uv sync`` that may re-resolve."""
+    """``pip install`` without hash checking and ``uv sync`` that may re-resolve.
+
+    ``root`` is the repository's resolved path (``audit_repository`` resolves it once).
+    """
     findings = []
     for site in run.sites:
         script = site.step.run
@@ -319,7 +322,7 @@ def _all_hashed(command: str, root: Path) -> bool:
     for name in files:
         path = (root / name.strip("'\"")).resolve()
         try:
-            path.relative_to(root.resolve())
+            path.relative_to(root)  # resolved by the caller, once per audit
             text = read_text(path)
         except (ValueError, InputError):
             return False
