@@ -81,8 +81,8 @@ def template_injection(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]
     points: list[ExecutionPoint] = []
     for site in run.sites:
         scripts = list(script_texts(site))
-        if not scripts:
-            continue
+        if not any("${{" in text.value for _, text in scripts):
+            continue  # no expression (nor a broken one) to find: the gate is not needed
         site_gate_ = site_gate(run, site)
         events = site_gate_.events
         if events is not None and not events:
@@ -207,6 +207,8 @@ def pwn_request(run: JobRun) -> tuple[list[Finding], list[ExecutionPoint]]:
     if not run.privileged:
         return [], []
     for index, site in enumerate(run.sites):
+        if not _may_fetch_pr_code(site):
+            continue  # _fetches_pr_code finds nothing under any events: no gate needed
         fetch_gate = site_gate(run, site)
         privileged = privileged_events(fetch_gate.events)
         if not privileged or fetch_gate.trusted_only is not None:
@@ -254,6 +256,16 @@ def _first_runner(run: JobRun, index: int, tree: Tree, privileged: frozenset[str
 
 def _pr_context(site: Site, text: str, events: frozenset[str]) -> bool:
     return any(t.path in PR_HEAD_CONTEXTS and holds_value(t.path, events) for t in site.taint(text))
+
+
+def _may_fetch_pr_code(site: Site) -> bool:
+    """False when ``_fetches_pr_code`` returns ``None`` whatever the events."""
+    step = site.step
+    uses = step.uses_ref
+    checkout = uses is not None and uses.slug == "actions/checkout"
+    if checkout and ("ref" in step.with_ or "repository" in step.with_):
+        return True
+    return step.run is not None and _GIT_FETCH.search(step.run.value) is not None
 
 
 def _fetches_pr_code(site: Site, events: frozenset[str]) -> tuple[int, str, str, Tree] | None:
