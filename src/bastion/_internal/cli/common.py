@@ -240,9 +240,12 @@ def progress_reporter(fmt: str) -> Callable[[int, int, str], None] | None:
 PROGRESS_AFTER_SECONDS = 1.0
 # A report run allocates millions of small objects (lock entries, YAML nodes) that live to
 # the end; the default first threshold (2,000) makes the collector walk them over and over
-# (11-17 % of a 5,000-package check). Cycles are still collected, only less often. Only
-# when the console script owns the process (cli.OWNS_PROCESS): never in a caller's process.
-GC_THRESHOLDS = (100_000, 50, 100)
+# (11-17 % of a 5,000-package check). Cycles are still collected, only less often: a
+# first threshold of 1,000,000 rather than 100,000 saved 2-9 % of the CPU of a 5,000-package
+# check, a 100,000-name scan and a 1,006-file workflow audit with the same peak memory
+# (58, 110 and 52 MB). Only when the console script owns the process (cli.OWNS_PROCESS) for
+# a report run: never in a caller's process, never in a server.
+GC_THRESHOLDS = (1_000_000, 50, 100)
 
 
 def relax_garbage_collection() -> None:
