@@ -32,6 +32,7 @@ from bastion._internal.advisories.osv import Advisory, ParseWarnings, parse_reco
 from bastion._internal.advisories.prepared import PreparedRecord, decode, encode
 from bastion._internal.errors import InputError
 from bastion._internal.safe_read import excerpt, read_bytes
+from bastion._internal.user_cache import cache_dir
 
 if TYPE_CHECKING:
     import zipfile
@@ -67,13 +68,8 @@ CREATE INDEX alias_by_advisory ON alias (advisory_id);
 
 
 def default_db_path() -> Path:
-    """``$BASTION_CACHE_DIR``, else ``$XDG_CACHE_HOME/bastion``, else ``~/.cache/bastion``."""
-    base = os.environ.get("BASTION_CACHE_DIR")
-    if base:
-        return Path(base) / DB_NAME
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    root = Path(xdg) if xdg else Path.home() / ".cache"
-    return root / "bastion" / DB_NAME
+    """The database in bastion's user cache folder (``user_cache.cache_dir``)."""
+    return cache_dir() / DB_NAME
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,9 +44,9 @@ class WorkflowControl:
             return not_configured(self, "no .github/workflows in the project or above it")
         cache_dir = self.cache_dir
         if cache_dir is None and self.online:
-            from bastion._internal.advisories.store import default_db_path
+            from bastion._internal.user_cache import cache_dir as user_cache_dir
 
-            cache_dir = default_db_path().parent
+            cache_dir = user_cache_dir()
         audit = audit_repository(
             repository,
             actions_dirs=self.actions_dirs,

@@ -46,9 +46,9 @@ def parse_requirement(text: str) -> tuple[str, str] | None:
 
 def default_cache_dir() -> Path:
     """Where downloaded artifacts are kept: the bastion user cache, ``inspect/``."""
-    from bastion._internal.advisories.store import default_db_path
+    from bastion._internal.user_cache import cache_dir
 
-    return default_db_path().parent / "inspect"
+    return cache_dir() / "inspect"
 
 
 def cached_path(cache_dir: Path, sha256: str) -> Path | None:

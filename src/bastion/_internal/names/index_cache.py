@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +31,7 @@ from bastion._internal.names.typosquat import (
     DEFAULT_EXEMPT_RANK,
     TyposquatIndex,
 )
+from bastion._internal.user_cache import cache_dir
 from bastion._internal.version import VERSION
 
 if TYPE_CHECKING:
@@ -40,15 +40,6 @@ if TYPE_CHECKING:
 FORMAT = 2
 MAX_CACHE_BYTES = 256 * 1024 * 1024
 TABLES = ("_squashed", "_skeletons", "_collapsed", "_words")
-
-
-def cache_dir() -> Path:
-    """``$BASTION_CACHE_DIR``, else ``$XDG_CACHE_HOME/bastion``, else ``~/.cache/bastion``."""
-    base = os.environ.get("BASTION_CACHE_DIR")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "bastion"
 
 
 def cache_key(corpus_bytes: bytes) -> str:

@@ -29,8 +29,9 @@ from bastion._internal.provenance.sources import (
     Unavailable,
 )
 from bastion._internal.provenance.trust_file import read_trust_file, trust_file_path
-from bastion._internal.provenance.trust_root import cache_dir, root_path
+from bastion._internal.provenance.trust_root import root_path
 from bastion._internal.provenance.verify import ProvenanceVerifier
+from bastion._internal.user_cache import cache_dir
 
 DEFAULT_INDEX = "https://pypi.org"
 WORKERS = 8  # concurrent index requests with --online

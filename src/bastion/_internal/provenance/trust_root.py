@@ -12,7 +12,6 @@ purpose, like the advisory database.
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bastion._internal.errors import IncompleteError, InputError
 from bastion._internal.safe_read import parse_json, read_text
 from bastion._internal.safe_write import write_atomically
+from bastion._internal.user_cache import cache_dir
 
 if TYPE_CHECKING:
     from sigstore.models import TrustedRoot
@@ -40,15 +40,6 @@ class MissingExtraError(IncompleteError):
 def bundled_root() -> Path:
     """The trusted root shipped with bastion."""
     return Path(str(resources.files("bastion") / "data" / ROOT_NAME))
-
-
-def cache_dir() -> Path:
-    """``$BASTION_CACHE_DIR``, else ``$XDG_CACHE_HOME/bastion``, else ``~/.cache/bastion``."""
-    base = os.environ.get("BASTION_CACHE_DIR")
-    if base:
-        return Path(base)
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "bastion"
 
 
 def updated_root() -> Path:
