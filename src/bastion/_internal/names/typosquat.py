@@ -321,29 +321,22 @@ class TyposquatIndex:
                 | ((name[half + 1 :] in tails[len(name)]) << 1)
             )
         ]
+        searched = None
         if self._flat_deletions is None and self.neighboured is not None:
-            ranks, neighboured = self.corpus.ranks, self.neighboured
-            searched = [  # a target whose keys are its own finds only itself (as below)
-                (position, side)
-                for position, side in near
-                if len(name := names[position]) < MIN_EDIT_TARGET
-                or name not in ranks
-                or name in neighboured
-            ]
+            searched = self._searched(names, near, self.neighboured)
             if len(searched) <= SCREEN_BY_TRIAL_MAX:
                 return self._screen_edits_by_trial(names, searched)
         if self._flat_deletions is None:
             self._flat_deletions = DeletionKeys.build(self.edit_targets(), self.neighboured)
             self.neighboured = self._flat_deletions.neighboured
         keys, neighboured = self._flat_deletions.keys, self._flat_deletions.neighboured
-        ranks = self.corpus.ranks
+        if searched is None:
+            searched = self._searched(names, near, neighboured)
         flagged = []
         wanted: set[str] = set()
-        for position, side in near:
+        for position, side in searched:
             name = names[position]
             size = len(name)
-            if size >= MIN_EDIT_TARGET and name in ranks and name not in neighboured:
-                continue  # a target whose keys are its own: it finds only itself
             # An edit's first differing position p is where a deletion key meets the
             # target's. Only the first half matched: no target shares the last half, so
             # p >= half; only the last half: p < half. (An omission is the name itself.)
@@ -355,6 +348,20 @@ class TyposquatIndex:
                 wanted.add(name)
                 wanted.update(name[:i] + name[i + 1 :] for i in range(size))
         return flagged, self._flat_deletions.entries(wanted)
+
+    def _searched(
+        self, names: list[str], near: list[tuple[int, int]], neighboured: frozenset[str]
+    ) -> list[tuple[int, int]]:
+        """The ``near`` names whose edits need a search: not a target whose deletion keys
+        are its own (no other target shares one, so it finds only itself)."""
+        ranks = self.corpus.ranks
+        return [
+            (position, side)
+            for position, side in near
+            if len(name := names[position]) < MIN_EDIT_TARGET
+            or name not in ranks
+            or name in neighboured
+        ]
 
     def _screen_edits_by_trial(
         self, names: list[str], near: list[tuple[int, int]]
